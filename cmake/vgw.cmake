@@ -1,0 +1,30 @@
+# vgw_module(NAME DEPS ...): the library vgw_NAME from every .cc in src/NAME
+# (globbed, so a new file needs no CMake edit), linked to its dependencies.
+function(vgw_module name)
+  cmake_parse_arguments(M "" "" "DEPS" ${ARGN})
+  file(GLOB srcs CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cc)
+  if(srcs)
+    add_library(vgw_${name} STATIC ${srcs})
+    target_include_directories(vgw_${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+    target_link_libraries(vgw_${name} PUBLIC ${M_DEPS})
+  else()
+    add_library(vgw_${name} INTERFACE)
+    target_include_directories(vgw_${name} INTERFACE ${PROJECT_SOURCE_DIR}/src)
+    target_link_libraries(vgw_${name} INTERFACE ${M_DEPS})
+  endif()
+endfunction()
+
+# vgw_unit_tests(NAME DEPS ...): one GoogleTest binary vgw_NAME_tests from every
+# *_test.cc in tests/unit/NAME, plus the shared test support in tests/support.
+function(vgw_unit_tests name)
+  cmake_parse_arguments(M "" "" "DEPS" ${ARGN})
+  file(GLOB srcs CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*_test.cc)
+  if(NOT srcs)
+    return()
+  endif()
+  add_executable(vgw_${name}_tests ${srcs})
+  target_include_directories(vgw_${name}_tests PRIVATE ${PROJECT_SOURCE_DIR}/tests ${PROJECT_SOURCE_DIR}/src)
+  target_link_libraries(vgw_${name}_tests PRIVATE vgw_${name} ${M_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
+  target_compile_definitions(vgw_${name}_tests PRIVATE VGW_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+  gtest_discover_tests(vgw_${name}_tests DISCOVERY_TIMEOUT 60 PROPERTIES LABELS unit)
+endfunction()
