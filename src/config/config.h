@@ -87,6 +87,7 @@ struct Network {
   uint32_t mac_limit = 0;                // 0 = no limit
   uint32_t ageing = 300;                 // seconds; 0 = never age
   bool arp_suppression = true;
+  bool allow_inner_vlan = false;         // pass inner 802.1Q frames (RFC 7348 §6.1: drop)
   std::vector<Attachment> attachments;
   std::vector<StaticMac> static_macs;    // `macs:` in YAML
   bool operator==(const Network&) const = default;

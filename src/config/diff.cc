@@ -1,0 +1,241 @@
+#include "config/diff.h"
+
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+
+#include "config/names.h"
+
+namespace vgw::config {
+namespace {
+
+using Lines = std::vector<std::string>;
+// A scalar field as YAML names and writes it.
+using Fields = std::vector<std::pair<std::string_view, std::string>>;
+
+std::string str(bool b) {
+  return b ? "true" : "false";
+}
+std::string str(uint32_t v) {
+  return std::to_string(v);
+}
+std::string str(uint16_t v) {
+  return std::to_string(v);
+}
+std::string str(uint8_t v) {
+  return std::to_string(v);
+}
+std::string str(const std::optional<uint32_t>& v) {
+  return v ? std::to_string(*v) : "none";
+}
+std::string str(const std::optional<IpAddress>& a) {
+  return a ? a->to_string() : "none";
+}
+std::string str(const std::string& s) {
+  return s.empty() ? "none" : s;
+}
+
+// "key old -> new" for each field that differs (a and b list the same keys).
+void field_changes(const Fields& a, const Fields& b, Lines& out) {
+  for (size_t i = 0; i < a.size() && i < b.size(); ++i)
+    if (a[i].second != b[i].second)
+      out.push_back(std::string(a[i].first) + " " + a[i].second + " -> " + b[i].second);
+}
+
+// "- x" for items only in a (a's order), then "+ x" for items only in b (b's order).
+void set_changes(const Lines& a, const Lines& b, Lines& out) {
+  std::unordered_set<std::string> in_a(a.begin(), a.end()), in_b(b.begin(), b.end());
+  for (const auto& x : a)
+    if (!in_b.count(x)) out.push_back("- " + x);
+  for (const auto& x : b)
+    if (!in_a.count(x)) out.push_back("+ " + x);
+}
+
+// A top-level section of scalars: "~ section: key old -> new".
+void section(std::string_view name, const Fields& a, const Fields& b, Lines& out) {
+  Lines ch;
+  field_changes(a, b, ch);
+  for (auto& l : ch) out.push_back("~ " + std::string(name) + ": " + l);
+}
+
+// A list of named objects: removed, then added and changed, in a stable order.
+// describe(x) is the text after "+ kind name"; changes(x, y) lists what differs.
+template <typename T, typename Describe, typename Changes>
+void named(const std::vector<T>& from, const std::vector<T>& to, std::string_view kind,
+           Describe describe, Changes changes, Lines& out) {
+  std::unordered_map<std::string_view, const T*> old_by_name, new_by_name;
+  old_by_name.reserve(from.size());
+  new_by_name.reserve(to.size());
+  for (const auto& x : from) old_by_name.emplace(x.name, &x);
+  for (const auto& x : to) new_by_name.emplace(x.name, &x);
+  std::string k(kind);
+  for (const auto& x : from)
+    if (!new_by_name.count(x.name)) out.push_back("- " + k + " " + x.name);
+  for (const auto& y : to) {
+    auto it = old_by_name.find(y.name);
+    if (it == old_by_name.end()) {
+      out.push_back("+ " + k + " " + y.name + describe(y));
+    } else if (!(*it->second == y)) {
+      Lines ch;
+      changes(*it->second, y, ch);
+      for (auto& l : ch) out.push_back("~ " + k + " " + y.name + ": " + l);
+    }
+  }
+}
+
+Fields network_fields(const Network& n) {
+  return {{"tenant", n.tenant},
+          {"vni", str(n.vni)},
+          {"flood", std::string(to_string(n.flood))},
+          {"multicast-group", str(n.multicast_group)},
+          {"mac-limit", str(n.mac_limit)},
+          {"ageing", str(n.ageing)},
+          {"arp-suppression", str(n.arp_suppression)},
+          {"allow-inner-vlan", str(n.allow_inner_vlan)}};
+}
+
+Lines attachment_items(const Network& n) {
+  Lines l;
+  for (const auto& a : n.attachments)
+    l.push_back("attachment " + a.port + (a.vlan ? " vlan " + std::to_string(a.vlan) : ""));
+  return l;
+}
+Lines remote_items(const Network& n) {
+  Lines l;
+  for (const auto& r : n.remotes) l.push_back("remote " + r.to_string());
+  return l;
+}
+Lines mac_items(const Network& n) {
+  Lines l;
+  for (const auto& m : n.static_macs)
+    l.push_back("mac " + m.mac.to_string() +
+                (m.remote ? " remote " + m.remote->to_string()
+                          : " port " + m.port + (m.vlan ? " vlan " + std::to_string(m.vlan) : "")));
+  return l;
+}
+
+Lines interface_items(const Router& r) {
+  Lines l;
+  for (const auto& i : r.interfaces)
+    l.push_back("interface " + i.network + " " + i.address.to_string() +
+                (i.mac ? " mac " + i.mac->to_string() : ""));
+  return l;
+}
+Lines route_items(const Router& r) {
+  Lines l;
+  for (const auto& rt : r.routes) {
+    std::string s = "route " + rt.prefix.to_string() + " via";
+    for (size_t i = 0; i < rt.via.size(); ++i) s += (i ? "," : " ") + rt.via[i].to_string();
+    l.push_back(std::move(s));
+  }
+  return l;
+}
+
+Fields vtep_fields(const Vtep& v) {
+  return {{"source", v.source == IpAddress{} ? "none" : v.source.to_string()},
+          {"udp-port", str(v.udp_port)},
+          {"source-port-range", "[" + str(v.source_port_min) + ", " + str(v.source_port_max) + "]"},
+          {"allow-unknown-sources", str(v.allow_unknown_sources)},
+          {"ttl", str(v.ttl)},
+          {"df", str(v.df)}};
+}
+
+}  // namespace
+
+std::vector<std::string> diff(const Config& a, const Config& b) {
+  Lines out;
+  if (a == b) return out;
+  section("node", {{"name", a.node.name}, {"workers", str(a.node.workers)}},
+          {{"name", b.node.name}, {"workers", str(b.node.workers)}}, out);
+  // The token is a secret: say that it changed, not what it is.
+  auto token = [](const Api& api) { return std::string(api.token.empty() ? "none" : "(set)"); };
+  section("api",
+          {{"socket", str(a.api.socket)}, {"http", str(a.api.http)}, {"token", token(a.api)}},
+          {{"socket", str(b.api.socket)}, {"http", str(b.api.http)}, {"token", token(b.api)}}, out);
+  if (a.api.token != b.api.token && !a.api.token.empty() && !b.api.token.empty())
+    out.push_back("~ api: token changed");
+
+  named(
+      a.ports, b.ports, "port", [](const Port& p) { return " (io " + p.io + ")"; },
+      [](const Port& x, const Port& y, Lines& l) {
+        field_changes({{"io", x.io}}, {{"io", y.io}}, l);
+      },
+      out);
+  // Attachment ports are numbered by their order, so a reordering is a change.
+  {
+    std::unordered_set<std::string_view> in_a, in_b;
+    for (const auto& p : a.ports) in_a.insert(p.name);
+    for (const auto& p : b.ports) in_b.insert(p.name);
+    std::string oa, ob;
+    for (const auto& p : a.ports)
+      if (in_b.count(p.name)) oa += (oa.empty() ? "" : ", ") + p.name;
+    for (const auto& p : b.ports)
+      if (in_a.count(p.name)) ob += (ob.empty() ? "" : ", ") + p.name;
+    if (oa != ob) out.push_back("~ ports: order " + oa + " -> " + ob);
+  }
+
+  section("underlay",
+          {{"interface", str(a.underlay.interface)},
+           {"io", std::string(to_string(a.underlay.io))},
+           {"mtu", str(a.underlay.mtu)}},
+          {{"interface", str(b.underlay.interface)},
+           {"io", std::string(to_string(b.underlay.io))},
+           {"mtu", str(b.underlay.mtu)}},
+          out);
+  section("vtep", vtep_fields(a.vtep), vtep_fields(b.vtep), out);
+  section(
+      "fdb", {{"dup-max-moves", str(a.fdb.dup_max_moves)}, {"dup-window", str(a.fdb.dup_window)}},
+      {{"dup-max-moves", str(b.fdb.dup_max_moves)}, {"dup-window", str(b.fdb.dup_window)}}, out);
+
+  named(
+      a.tenants, b.tenants, "tenant", [](const Tenant&) { return std::string(); },
+      [](const Tenant&, const Tenant&, Lines&) {}, out);
+
+  named(
+      a.networks, b.networks, "network",
+      [](const Network& n) {
+        return " (" + (n.vni ? "vni " + std::to_string(*n.vni) : std::string("no vni")) + ")";
+      },
+      [](const Network& x, const Network& y, Lines& l) {
+        field_changes(network_fields(x), network_fields(y), l);
+        set_changes(remote_items(x), remote_items(y), l);
+        set_changes(attachment_items(x), attachment_items(y), l);
+        set_changes(mac_items(x), mac_items(y), l);
+      },
+      out);
+
+  named(
+      a.routers, b.routers, "router",
+      [](const Router& r) {
+        return " (tenant " + r.tenant + (r.l3_vni ? ", l3-vni " + std::to_string(*r.l3_vni) : "") +
+               ")";
+      },
+      [](const Router& x, const Router& y, Lines& l) {
+        field_changes({{"tenant", x.tenant}, {"l3-vni", str(x.l3_vni)}},
+                      {{"tenant", y.tenant}, {"l3-vni", str(y.l3_vni)}}, l);
+        set_changes(interface_items(x), interface_items(y), l);
+        set_changes(route_items(x), route_items(y), l);
+      },
+      out);
+
+  if (a.evpn && !b.evpn) out.push_back("- evpn");
+  if (!a.evpn && b.evpn) out.push_back("+ evpn (asn " + std::to_string(b.evpn->asn) + ")");
+  if (a.evpn && b.evpn && !(*a.evpn == *b.evpn)) {
+    Lines l;
+    field_changes({{"asn", str(a.evpn->asn)}, {"router-id", str(a.evpn->router_id)}},
+                  {{"asn", str(b.evpn->asn)}, {"router-id", str(b.evpn->router_id)}}, l);
+    auto neighbors = [](const Evpn& e) {
+      Lines n;
+      for (const auto& x : e.neighbors)
+        n.push_back("neighbor " + x.address.to_string() + " remote-as " +
+                    std::to_string(x.remote_as));
+      return n;
+    };
+    set_changes(neighbors(*a.evpn), neighbors(*b.evpn), l);
+    for (auto& x : l) out.push_back("~ evpn: " + x);
+  }
+  return out;
+}
+
+}  // namespace vgw::config

@@ -1,0 +1,402 @@
+// Whole-configuration checks. Each check returns the first problem as
+// `object.field: reason`, naming objects the way parse_yaml does. Lookups use
+// hash tables so a configuration of a million networks validates in linear time.
+#include "config/validate.h"
+
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "config/names.h"
+
+namespace vgw::config {
+namespace {
+
+std::string q(std::string_view s) {
+  return "\"" + std::string(s) + "\"";
+}
+
+Error err(const std::string& path, const std::string& reason) {
+  return make_error(path + ": " + reason);
+}
+
+std::string family(const IpAddress& a) {
+  return a.v6 ? "IPv6" : "IPv4";
+}
+
+bool is_multicast(const IpAddress& a) {
+  return a.v6 ? a.b[0] == 0xff : (a.b[0] & 0xf0) == 0xe0;
+}
+bool is_loopback(const IpAddress& a) {
+  if (!a.v6) return a.b[0] == 127;
+  for (int i = 0; i < 15; ++i)
+    if (a.b[i]) return false;
+  return a.b[15] == 1;
+}
+bool is_broadcast(const IpAddress& a) {
+  return !a.v6 && a.v4_host() == 0xffffffffu;
+}
+
+// An address a VTEP can send to or from: unicast, specified.
+Status check_unicast(const IpAddress& a, const std::string& path, const char* what) {
+  if (a.is_unspecified() || is_multicast(a) || is_broadcast(a))
+    return err(path, a.to_string() + " is not a unicast address (" + what + ")");
+  return {};
+}
+
+bool host_bits_clear(const IpPrefix& p) {
+  size_t bits = p.addr.size() * 8;
+  for (size_t i = p.len; i < bits; ++i)
+    if (p.addr.b[i / 8] & (0x80 >> (i % 8))) return false;
+  return true;
+}
+
+bool host_bits_set(const IpPrefix& p) {
+  size_t bits = p.addr.size() * 8;
+  for (size_t i = p.len; i < bits; ++i)
+    if (!(p.addr.b[i / 8] & (0x80 >> (i % 8)))) return false;
+  return true;
+}
+
+// Unique keys, remembering the first owner's name for the error message.
+template <typename K>
+class Owners {
+ public:
+  explicit Owners(size_t n = 0) { m_.reserve(n); }
+  // The owner already holding k, or nullptr after recording `owner` for it.
+  const std::string* claim(const K& k, const std::string& owner) {
+    auto [it, fresh] = m_.try_emplace(k, owner);
+    return fresh ? nullptr : &it->second;
+  }
+
+ private:
+  std::unordered_map<K, std::string> m_;
+};
+
+struct PortVlanHash {
+  size_t operator()(const std::pair<std::string, uint16_t>& k) const noexcept {
+    return std::hash<std::string>{}(k.first) * 4099 + k.second;
+  }
+};
+
+Status check_node_api(const Config& c) {
+  if (c.node.name.empty()) return err("node.name", "must not be empty");
+  if (c.api.socket.empty()) return err("api.socket", "must not be empty");
+  // sockaddr_un.sun_path holds 108 bytes including the terminating NUL.
+  if (c.api.socket.size() > 107)
+    return err("api.socket",
+               q(c.api.socket) + " is longer than 107 characters (a unix socket path)");
+  if (c.api.http.empty()) return {};  // the HTTP API is off
+  const std::string& h = c.api.http;
+  std::string host, port;
+  if (!h.empty() && h[0] == '[') {
+    auto close = h.find(']');
+    if (close == std::string::npos || close + 1 >= h.size() || h[close + 1] != ':')
+      return err("api.http", q(h) + " is not host:port (IPv6 as [addr]:port)");
+    host = h.substr(1, close - 1);
+    port = h.substr(close + 2);
+    auto a = IpAddress::parse(host);
+    if (!a || !a->v6) return err("api.http", q(host) + " is not an IPv6 address");
+  } else {
+    auto colon = h.rfind(':');
+    if (colon == std::string::npos || colon == 0 || h.find(':') != colon)
+      return err("api.http", q(h) + " is not host:port (IPv6 as [addr]:port)");
+    host = h.substr(0, colon);
+    port = h.substr(colon + 1);
+    if (!IpAddress::parse(host) && host != "localhost")
+      return err("api.http", q(host) + " is not an IP address or localhost");
+  }
+  if (port.empty() || port.size() > 5 ||
+      port.find_first_not_of("0123456789") != std::string::npos || std::stoul(port) > 65535)
+    return err("api.http", q(port) + " is not a port number 0..65535");
+  bool loopback = host == "localhost" ||
+                  is_loopback(*IpAddress::parse(host == "localhost" ? "127.0.0.1" : host));
+  if (!loopback && c.api.token.empty())
+    return err("api.token", "required when api.http listens beyond loopback (" + h + ")");
+  return {};
+}
+
+Status check_vtep(const Config& c, bool tunnels) {
+  const Vtep& v = c.vtep;
+  if (v.udp_port == 0) return err("vtep.udp-port", "0 is out of range 1..65535");
+  if (v.source_port_min == 0 || v.source_port_max == 0)
+    return err("vtep.source-port-range", "ports must be in 1..65535");
+  if (v.source_port_min > v.source_port_max)
+    return err("vtep.source-port-range", "min " + std::to_string(v.source_port_min) +
+                                             " is greater than max " +
+                                             std::to_string(v.source_port_max));
+  if (v.ttl == 0) return err("vtep.ttl", "0 is out of range 1..255");
+  bool has_source = v.source != IpAddress{};
+  if (has_source) {
+    if (auto s = check_unicast(v.source, "vtep.source", "the local VTEP"); !s) return s;
+    if (is_loopback(v.source))
+      return err("vtep.source", v.source.to_string() + " is a loopback address");
+  }
+  if (tunnels && !has_source)
+    return err("vtep.source", "required when a network or router has a VNI");
+  if (v.df && v.source.v6)
+    return err("vtep.df", "applies to an IPv4 underlay only (IPv6 never fragments in transit)");
+  const Underlay& u = c.underlay;
+  if (tunnels && u.interface.empty())
+    return err("underlay.interface", "required when a network or router has a VNI");
+  if (u.mtu != 0) {
+    uint32_t min = v.source.v6 ? 1280 : 576;
+    if (u.mtu < min || u.mtu > 65535)
+      return err("underlay.mtu", std::to_string(u.mtu) + " is out of range " + std::to_string(min) +
+                                     "..65535 (0 = the interface's MTU)");
+  }
+  return {};
+}
+
+Status check_fdb(const Fdb& f) {
+  if (f.dup_max_moves == 1)
+    return err("fdb.dup-max-moves", "1 is out of range 2..1000 (0 = off): one move is not a flap");
+  if (f.dup_max_moves > 1000)
+    return err("fdb.dup-max-moves",
+               std::to_string(f.dup_max_moves) + " is out of range 2..1000 (0 = off)");
+  if (f.dup_window == 0 || f.dup_window > 86400)
+    return err("fdb.dup-window", std::to_string(f.dup_window) + " is out of range 1..86400");
+  return {};
+}
+
+Status check_network(const Config& c, const Network& n, const std::string& path,
+                     const std::unordered_set<std::string>& ports,
+                     const std::unordered_set<std::string>& tenants) {
+  if (!tenants.count(n.tenant)) return err(path + ".tenant", q(n.tenant) + " is not a tenant");
+  if (n.vni && (*n.vni == 0 || *n.vni > kMaxVni))
+    return err(path + ".vni", std::to_string(*n.vni) + " is out of range 1..16777215");
+  const IpAddress& src = c.vtep.source;
+  if (!n.vni) {
+    if (!n.remotes.empty())
+      return err(path + ".remotes", "a network without a VNI has no remote VTEPs");
+    if (n.multicast_group)
+      return err(path + ".multicast-group", "a network without a VNI has no multicast group");
+  }
+  if (n.vni && n.flood == FloodMode::kMulticast && !n.multicast_group)
+    return err(path + ".multicast-group", "required when flood is multicast");
+  if (n.multicast_group && n.flood != FloodMode::kMulticast)
+    return err(path + ".multicast-group",
+               "set but flood is " + std::string(to_string(n.flood)) + " (use flood: multicast)");
+  if (n.multicast_group) {
+    const IpAddress& g = *n.multicast_group;
+    if (!is_multicast(g))
+      return err(path + ".multicast-group", g.to_string() + " is not a multicast address");
+    if (g.v6 != src.v6)
+      return err(path + ".multicast-group", g.to_string() + " is " + family(g) +
+                                                " but vtep.source " + src.to_string() + " is " +
+                                                family(src));
+  }
+  if (n.vni && n.flood == FloodMode::kEvpn && !c.evpn)
+    return err(path + ".flood", "evpn needs the evpn section");
+  if (n.mac_limit > 16'777'216)
+    return err(path + ".mac-limit", std::to_string(n.mac_limit) + " is out of range 0..16777216");
+  if (n.ageing > 1'000'000)
+    return err(path + ".ageing", std::to_string(n.ageing) + " is out of range 0..1000000");
+
+  std::unordered_set<IpAddress> remotes;
+  remotes.reserve(n.remotes.size());
+  for (size_t i = 0; i < n.remotes.size(); ++i) {
+    const IpAddress& r = n.remotes[i];
+    std::string p = path + ".remotes[" + std::to_string(i) + "]";
+    if (auto s = check_unicast(r, p, "a remote VTEP"); !s) return s;
+    if (r.v6 != src.v6)
+      return err(p, r.to_string() + " is " + family(r) + " but vtep.source " + src.to_string() +
+                        " is " + family(src));
+    if (r == src) return err(p, r.to_string() + " is our own vtep.source");
+    if (!remotes.insert(r).second) return err(p, r.to_string() + " is listed twice");
+  }
+
+  std::unordered_set<std::pair<std::string, uint16_t>, PortVlanHash> attached;
+  for (size_t i = 0; i < n.attachments.size(); ++i) {
+    const Attachment& a = n.attachments[i];
+    std::string p = path + ".attachments[" + std::to_string(i) + "]";
+    if (!ports.count(a.port)) return err(p + ".port", q(a.port) + " is not a port");
+    if (a.vlan > 4094) return err(p + ".vlan", std::to_string(a.vlan) + " is out of range 1..4094");
+    attached.insert({a.port, a.vlan});
+  }
+
+  std::unordered_set<uint64_t> macs;
+  for (size_t i = 0; i < n.static_macs.size(); ++i) {
+    const StaticMac& m = n.static_macs[i];
+    std::string p = path + ".macs[" + std::to_string(i) + "]";
+    if (m.mac.is_multicast() || m.mac.is_zero())
+      return err(p + ".mac", m.mac.to_string() + " is not a unicast MAC address");
+    if (!macs.insert(m.mac.to_u64()).second)
+      return err(p + ".mac", m.mac.to_string() + " is listed twice");
+    if (m.port.empty() == !m.remote.has_value())
+      return err(p, "needs exactly one of port or remote");
+    if (!m.port.empty()) {
+      if (!attached.count({m.port, m.vlan}))
+        return err(p + ".port", m.port + (m.vlan ? " vlan " + std::to_string(m.vlan) : "") +
+                                    " is not an attachment of this network");
+    } else {
+      if (!n.vni) return err(p + ".remote", "a network without a VNI has no remote VTEPs");
+      if (auto s = check_unicast(*m.remote, p + ".remote", "a remote VTEP"); !s) return s;
+      if (m.remote->v6 != src.v6)
+        return err(p + ".remote", m.remote->to_string() + " is " + family(*m.remote) +
+                                      " but vtep.source " + src.to_string() + " is " + family(src));
+      if (*m.remote == src)
+        return err(p + ".remote", m.remote->to_string() + " is our own vtep.source");
+    }
+  }
+  return {};
+}
+
+Status check_router(const Router& r, const std::string& path,
+                    const std::unordered_map<std::string, const Network*>& networks,
+                    const std::unordered_set<std::string>& tenants) {
+  if (!tenants.count(r.tenant)) return err(path + ".tenant", q(r.tenant) + " is not a tenant");
+  std::unordered_set<std::string> in;
+  for (size_t i = 0; i < r.interfaces.size(); ++i) {
+    const RouterInterface& f = r.interfaces[i];
+    std::string p = path + ".interfaces[" + std::to_string(i) + "]";
+    auto it = networks.find(f.network);
+    if (it == networks.end()) return err(p + ".network", q(f.network) + " is not a network");
+    if (it->second->tenant != r.tenant)
+      return err(p + ".network", "network " + f.network + " is in tenant " + it->second->tenant +
+                                     ", the router in tenant " + r.tenant);
+    if (!in.insert(f.network).second)
+      return err(p + ".network", "the router already has an interface in network " + f.network);
+    if (f.address.addr.is_unspecified() || is_multicast(f.address.addr) || f.address.len == 0)
+      return err(p + ".address", f.address.to_string() + " is not an interface address");
+    // In an IPv4 subnet larger than /31 the all-zeros and all-ones hosts are not usable.
+    if (!f.address.addr.v6 && f.address.len < 31 &&
+        (host_bits_clear(f.address) || host_bits_set(f.address)))
+      return err(p + ".address",
+                 f.address.to_string() + " is the network or broadcast address of its subnet");
+    if (f.mac && (f.mac->is_multicast() || f.mac->is_zero()))
+      return err(p + ".mac", f.mac->to_string() + " is not a unicast MAC address");
+  }
+  std::unordered_set<std::string> prefixes;
+  for (size_t i = 0; i < r.routes.size(); ++i) {
+    const Route& rt = r.routes[i];
+    std::string p = path + ".routes[" + std::to_string(i) + "]";
+    if (!host_bits_clear(rt.prefix))
+      return err(p + ".prefix", rt.prefix.to_string() + " has host bits set");
+    if (!prefixes.insert(rt.prefix.to_string()).second)
+      return err(p + ".prefix", rt.prefix.to_string() + " is listed twice");
+    if (rt.via.empty()) return err(p + ".via", "needs at least one next hop");
+    std::unordered_set<IpAddress> hops;
+    for (size_t j = 0; j < rt.via.size(); ++j) {
+      const IpAddress& h = rt.via[j];
+      std::string hp = p + ".via[" + std::to_string(j) + "]";
+      if (h.v6 != rt.prefix.addr.v6)
+        return err(hp, h.to_string() + " is " + family(h) + " but the prefix is " +
+                           family(rt.prefix.addr));
+      if (h.is_unspecified() || is_multicast(h) || is_broadcast(h))
+        return err(hp, h.to_string() + " is not a unicast next hop");
+      if (!hops.insert(h).second) return err(hp, h.to_string() + " is listed twice");
+    }
+  }
+  return {};
+}
+
+Status check_evpn(const Evpn& e) {
+  if (e.asn == 0) return err("evpn.asn", "0 is out of range 1..4294967295");
+  if (e.router_id) {
+    if (e.router_id->v6)
+      return err("evpn.router-id",
+                 e.router_id->to_string() + " is not an IPv4 address (a BGP router ID is 32 bits)");
+    if (e.router_id->is_unspecified()) return err("evpn.router-id", "0.0.0.0 is not a router ID");
+  }
+  std::unordered_set<IpAddress> seen;
+  for (size_t i = 0; i < e.neighbors.size(); ++i) {
+    const EvpnNeighbor& nb = e.neighbors[i];
+    std::string p = "evpn.neighbors[" + std::to_string(i) + "]";
+    if (auto s = check_unicast(nb.address, p + ".address", "a BGP neighbor"); !s) return s;
+    if (!seen.insert(nb.address).second)
+      return err(p + ".address", nb.address.to_string() + " is listed twice");
+    if (nb.remote_as == 0) return err(p + ".remote-as", "0 is out of range 1..4294967295");
+  }
+  return {};
+}
+
+}  // namespace
+
+Status validate(const Config& c) {
+  if (auto s = check_node_api(c); !s) return s;
+
+  std::unordered_set<std::string> ports;
+  ports.reserve(c.ports.size());
+  for (size_t i = 0; i < c.ports.size(); ++i) {
+    const Port& p = c.ports[i];
+    std::string path = "ports[" + (p.name.empty() ? std::to_string(i) : p.name) + "]";
+    if (p.name.empty()) return err(path + ".name", "must not be empty");
+    if (!ports.insert(p.name).second) return err(path + ".name", q(p.name) + " is listed twice");
+    if (p.io != "packet" && p.io != "memory")
+      return err(path + ".io", q(p.io) + " is not one of packet, memory");
+    if (p.name == c.underlay.interface)
+      return err(
+          path + ".name",
+          p.name + " is the underlay interface; an attachment port carries no kernel address");
+  }
+
+  bool tunnels = false;
+  for (const auto& n : c.networks) tunnels = tunnels || n.vni.has_value();
+  for (const auto& r : c.routers) tunnels = tunnels || r.l3_vni.has_value();
+  if (auto s = check_vtep(c, tunnels); !s) return s;
+  if (auto s = check_fdb(c.fdb); !s) return s;
+
+  std::unordered_set<std::string> tenants;
+  tenants.reserve(c.tenants.size());
+  for (size_t i = 0; i < c.tenants.size(); ++i) {
+    const Tenant& t = c.tenants[i];
+    std::string path = "tenants[" + (t.name.empty() ? std::to_string(i) : t.name) + "]";
+    if (t.name.empty()) return err(path + ".name", "must not be empty");
+    if (!tenants.insert(t.name).second) return err(path + ".name", q(t.name) + " is listed twice");
+  }
+
+  std::unordered_map<std::string, const Network*> networks;
+  networks.reserve(c.networks.size());
+  Owners<uint32_t> vnis(c.networks.size() + c.routers.size());
+  std::unordered_map<std::pair<std::string, uint16_t>, std::string, PortVlanHash> used;
+  used.reserve(c.networks.size());
+  for (size_t i = 0; i < c.networks.size(); ++i) {
+    const Network& n = c.networks[i];
+    std::string path = "networks[" + (n.name.empty() ? std::to_string(i) : n.name) + "]";
+    if (n.name.empty()) return err(path + ".name", "must not be empty");
+    if (!networks.emplace(n.name, &n).second)
+      return err(path + ".name", q(n.name) + " is listed twice");
+    if (auto s = check_network(c, n, path, ports, tenants); !s) return s;
+    if (n.vni)
+      if (const std::string* o = vnis.claim(*n.vni, "network " + n.name))
+        return err(path + ".vni", std::to_string(*n.vni) + " is already used by " + *o);
+    for (size_t j = 0; j < n.attachments.size(); ++j) {
+      const Attachment& a = n.attachments[j];
+      auto [it, fresh] = used.try_emplace({a.port, a.vlan}, n.name);
+      if (!fresh)
+        return err(path + ".attachments[" + std::to_string(j) + "]",
+                   "port " + a.port + (a.vlan ? " vlan " + std::to_string(a.vlan) : " untagged") +
+                       " is already used by network " + it->second);
+    }
+  }
+
+  std::unordered_set<std::string> routers;
+  std::unordered_map<std::string, std::string> tenant_router;
+  for (size_t i = 0; i < c.routers.size(); ++i) {
+    const Router& r = c.routers[i];
+    std::string path = "routers[" + (r.name.empty() ? std::to_string(i) : r.name) + "]";
+    if (r.name.empty()) return err(path + ".name", "must not be empty");
+    if (!routers.insert(r.name).second) return err(path + ".name", q(r.name) + " is listed twice");
+    if (tenants.count(r.tenant)) {
+      auto [it, fresh] = tenant_router.try_emplace(r.tenant, r.name);
+      if (!fresh)
+        return err(path + ".tenant", "tenant " + r.tenant + " already has router " + it->second +
+                                         " (one router per tenant)");
+    }
+    if (r.l3_vni) {
+      if (*r.l3_vni == 0 || *r.l3_vni > kMaxVni)
+        return err(path + ".l3-vni", std::to_string(*r.l3_vni) + " is out of range 1..16777215");
+      if (const std::string* o = vnis.claim(*r.l3_vni, "router " + r.name))
+        return err(path + ".l3-vni", std::to_string(*r.l3_vni) + " is already used by " + *o);
+    }
+    if (auto s = check_router(r, path, networks, tenants); !s) return s;
+  }
+
+  if (c.evpn)
+    if (auto s = check_evpn(*c.evpn); !s) return s;
+  return {};
+}
+
+}  // namespace vgw::config

@@ -1,0 +1,616 @@
+// YAML <-> Config. The reader walks the document with the path of each node so
+// every error can say `object.field: reason`. yaml-cpp throws on malformed text
+// and on some conversions; nothing of it escapes parse_yaml. Inside this file a
+// failed check throws ParseFailure to unwind the nested readers in one step;
+// parse_yaml turns it into an Error value (this is cold, control-plane code).
+#include "config/yaml.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <charconv>
+#include <cstdint>
+#include <exception>
+#include <initializer_list>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "config/names.h"
+
+namespace vgw::config {
+namespace {
+
+struct ParseFailure {
+  std::string message;
+};
+
+[[noreturn]] void fail(const std::string& path, const std::string& reason) {
+  throw ParseFailure{path.empty() ? reason : path + ": " + reason};
+}
+
+// Valid UTF-8 without control characters: text that survives a round trip
+// through the file, JSON and a terminal.
+bool printable_utf8(const std::string& s) {
+  for (size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == 0x7f) return false;
+    size_t len = c < 0x80           ? 1
+                 : (c >> 5) == 0x6  ? 2
+                 : (c >> 4) == 0xe  ? 3
+                 : (c >> 3) == 0x1e ? 4
+                                    : 0;
+    if (len == 0 || i + len > s.size()) return false;
+    uint32_t cp = len == 1 ? c : c & (0x7f >> len);
+    for (size_t k = 1; k < len; ++k) {
+      auto d = static_cast<unsigned char>(s[i + k]);
+      if ((d & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (d & 0x3f);
+    }
+    // Overlong forms, UTF-16 surrogates, beyond U+10FFFF and C1 controls.
+    static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[len] || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff ||
+        (cp >= 0x80 && cp <= 0x9f))
+      return false;
+    i += len;
+  }
+  return true;
+}
+
+// A value quoted for an error message: long values cut, bytes that are not
+// printable UTF-8 shown as \xNN (messages travel in JSON and to terminals).
+std::string quoted(const std::string& s) {
+  std::string v = s.size() > 80 ? s.substr(0, 80) : s;
+  std::string out = "\"";
+  if (printable_utf8(v)) {
+    out += v;
+  } else {
+    static constexpr char kHex[] = "0123456789abcdef";
+    for (char ch : v) {
+      auto c = static_cast<unsigned char>(ch);
+      if (c >= 0x20 && c < 0x7f) {
+        out += ch;
+      } else {
+        out += "\\x";
+        out += kHex[c >> 4];
+        out += kHex[c & 0xf];
+      }
+    }
+  }
+  if (s.size() > 80) out += "...";
+  return out + "\"";
+}
+
+std::string kind_of(const YAML::Node& n) {
+  switch (n.Type()) {
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Map:
+      return "a mapping";
+    case YAML::NodeType::Null:
+      return "nothing";
+    case YAML::NodeType::Scalar:
+      return quoted(n.Scalar());
+    default:
+      return "nothing";
+  }
+}
+
+bool present(const YAML::Node& n) {
+  return n.IsDefined() && !n.IsNull();
+}
+
+// A name: starts with a letter or digit, then letters, digits and . _ : -
+bool valid_name(const std::string& s) {
+  if (s.empty() || s.size() > 64) return false;
+  auto ok = [](char c, bool first) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+    return !first && (c == '.' || c == '_' || c == ':' || c == '-');
+  };
+  for (size_t i = 0; i < s.size(); ++i)
+    if (!ok(s[i], i == 0)) return false;
+  return true;
+}
+
+// A YAML mapping being read: its keys are checked against the fields the
+// object has (unknown and duplicate keys are errors) before any field is read.
+class Object {
+ public:
+  Object(const YAML::Node& node, std::string path, std::initializer_list<const char*> fields)
+      : path_(std::move(path)) {
+    if (!node.IsDefined() || node.IsNull()) return;
+    if (!node.IsMap()) fail(path_, "expected a mapping, got " + kind_of(node));
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      if (!it->first.IsScalar()) fail(path_, "field names must be plain text");
+      const std::string& key = it->first.Scalar();
+      bool known = false;
+      for (const char* f : fields) known = known || key == f;
+      if (!known) fail(path_, "unknown field " + quoted(key));
+      for (const auto& [k, v] : entries_)
+        if (k == key) fail(path_, "duplicate field " + quoted(key));
+      entries_.emplace_back(key, it->second);
+    }
+  }
+
+  // The value of a field, or an undefined node when it is absent.
+  YAML::Node get(std::string_view key) const {
+    for (const auto& [k, v] : entries_)
+      if (k == key) return v;
+    return YAML::Node(YAML::NodeType::Undefined);
+  }
+  bool has(std::string_view key) const { return present(get(key)); }
+  std::string path(std::string_view key) const { return path_ + "." + std::string(key); }
+  const std::string& path() const { return path_; }
+
+  YAML::Node required(std::string_view key) const {
+    YAML::Node n = get(key);
+    if (!present(n)) fail(path_, "missing required field " + quoted(std::string(key)));
+    return n;
+  }
+
+ private:
+  std::string path_;
+  std::vector<std::pair<std::string, YAML::Node>> entries_;
+};
+
+std::string scalar(const YAML::Node& n, const std::string& path, const char* what) {
+  if (!n.IsScalar()) fail(path, std::string("expected ") + what + ", got " + kind_of(n));
+  return n.Scalar();
+}
+
+std::string text(const YAML::Node& n, const std::string& path) {
+  std::string s = scalar(n, path, "text");
+  if (!printable_utf8(s)) fail(path, "must be printable UTF-8 text");
+  return s;
+}
+
+uint64_t number(const YAML::Node& n, const std::string& path, uint64_t lo, uint64_t hi) {
+  std::string s = scalar(n, path, "a number");
+  int64_t v = 0;
+  const char* end = s.data() + s.size();
+  auto [p, ec] = std::from_chars(s.data(), end, v);
+  if (p != end || s.empty()) fail(path, "expected a number, got " + quoted(s));
+  std::string range = " is out of range " + std::to_string(lo) + ".." + std::to_string(hi);
+  if (ec == std::errc::result_out_of_range) fail(path, s + range);
+  if (ec != std::errc()) fail(path, "expected a number, got " + quoted(s));
+  if (v < 0 || static_cast<uint64_t>(v) < lo || static_cast<uint64_t>(v) > hi)
+    fail(path, s + range);
+  return static_cast<uint64_t>(v);
+}
+
+bool boolean(const YAML::Node& n, const std::string& path) {
+  std::string s = scalar(n, path, "true or false");
+  if (s == "true" || s == "True" || s == "TRUE" || s == "yes" || s == "on") return true;
+  if (s == "false" || s == "False" || s == "FALSE" || s == "no" || s == "off") return false;
+  fail(path, "expected true or false, got " + quoted(s));
+}
+
+IpAddress ip(const YAML::Node& n, const std::string& path) {
+  std::string s = scalar(n, path, "an IP address");
+  auto a = IpAddress::parse(s);
+  if (!a) fail(path, quoted(s) + " is not an IP address");
+  return *a;
+}
+
+MacAddress mac(const YAML::Node& n, const std::string& path) {
+  std::string s = scalar(n, path, "a MAC address");
+  auto m = MacAddress::parse(s);
+  if (!m) fail(path, quoted(s) + " is not a MAC address (aa:bb:cc:dd:ee:ff)");
+  return *m;
+}
+
+IpPrefix prefix(const YAML::Node& n, const std::string& path) {
+  std::string s = scalar(n, path, "an IP prefix");
+  auto p = IpPrefix::parse(s);
+  if (!p) fail(path, quoted(s) + " is not an IP prefix (address/length)");
+  return *p;
+}
+
+std::string name(const YAML::Node& n, const std::string& path, size_t max_len = 64) {
+  std::string s = text(n, path);
+  if (s.size() > max_len)
+    fail(path, quoted(s) + " is longer than " + std::to_string(max_len) + " characters");
+  if (!valid_name(s))
+    fail(path,
+         quoted(s) + " is not a valid name (a letter or digit, then letters, digits, . _ : -)");
+  return s;
+}
+
+// Calls item(node, path) for each element of a list; an absent or empty value
+// is an empty list. A list item is named by its `name` field when it has one.
+template <typename F>
+void each(const YAML::Node& n, const std::string& path, F&& item) {
+  if (!present(n)) return;
+  if (!n.IsSequence()) fail(path, "expected a list, got " + kind_of(n));
+  // Iterators, not n[i]: yaml-cpp's indexed access walks the list (quadratic).
+  size_t i = 0;
+  for (auto it = n.begin(); it != n.end(); ++it, ++i) {
+    const YAML::Node& e = *it;
+    std::string label = std::to_string(i);
+    if (e.IsMap()) {
+      YAML::Node nm = e["name"];
+      if (nm.IsDefined() && nm.IsScalar() && valid_name(nm.Scalar())) label = nm.Scalar();
+    }
+    item(e, path + "[" + label + "]");
+  }
+}
+
+std::vector<IpAddress> ip_list(const YAML::Node& n, const std::string& path) {
+  std::vector<IpAddress> out;
+  if (n.IsScalar()) {
+    out.push_back(ip(n, path));
+    return out;
+  }
+  each(n, path, [&](const YAML::Node& e, const std::string& p) { out.push_back(ip(e, p)); });
+  return out;
+}
+
+void read_node(const YAML::Node& n, Node& node) {
+  Object o(n, "node", {"name", "workers"});
+  if (o.has("name")) node.name = name(o.get("name"), o.path("name"));
+  if (o.has("workers"))
+    node.workers = static_cast<uint32_t>(number(o.get("workers"), o.path("workers"), 0, 1024));
+}
+
+void read_api(const YAML::Node& n, Api& api) {
+  Object o(n, "api", {"socket", "http", "token"});
+  if (o.get("socket").IsDefined())
+    api.socket = o.has("socket") ? text(o.get("socket"), o.path("socket")) : "";
+  if (o.get("http").IsDefined())
+    api.http = o.has("http") ? text(o.get("http"), o.path("http")) : "";
+  if (o.has("token")) api.token = text(o.get("token"), o.path("token"));
+}
+
+Port read_port(const YAML::Node& n, const std::string& path) {
+  Object o(n, path, {"name", "io"});
+  Port p;
+  p.name = name(o.required("name"), o.path("name"), 15);
+  if (o.has("io")) {
+    p.io = text(o.get("io"), o.path("io"));
+    if (p.io != "packet" && p.io != "memory")
+      fail(o.path("io"), quoted(p.io) + " is not one of packet, memory");
+  }
+  return p;
+}
+
+void read_underlay(const YAML::Node& n, Underlay& u) {
+  Object o(n, "underlay", {"interface", "io", "mtu"});
+  if (o.has("interface")) u.interface = name(o.get("interface"), o.path("interface"), 15);
+  if (o.has("io")) {
+    std::string s = text(o.get("io"), o.path("io"));
+    auto io = parse_underlay_io(s);
+    if (!io) fail(o.path("io"), quoted(s) + " is not one of xdp, packet, socket");
+    u.io = *io;
+  }
+  if (o.has("mtu")) u.mtu = static_cast<uint32_t>(number(o.get("mtu"), o.path("mtu"), 0, 65535));
+}
+
+void read_vtep(const YAML::Node& n, Vtep& v) {
+  Object o(n, "vtep",
+           {"source", "udp-port", "source-port-range", "allow-unknown-sources", "ttl", "df"});
+  if (o.has("source")) v.source = ip(o.get("source"), o.path("source"));
+  if (o.has("udp-port"))
+    v.udp_port = static_cast<uint16_t>(number(o.get("udp-port"), o.path("udp-port"), 1, 65535));
+  if (o.has("source-port-range")) {
+    YAML::Node r = o.get("source-port-range");
+    std::string p = o.path("source-port-range");
+    if (!r.IsSequence() || r.size() != 2)
+      fail(p, "expected [min, max], got " +
+                  (r.IsSequence() ? "a list of " + std::to_string(r.size()) : kind_of(r)));
+    v.source_port_min = static_cast<uint16_t>(number(r[0], p + "[0]", 1, 65535));
+    v.source_port_max = static_cast<uint16_t>(number(r[1], p + "[1]", 1, 65535));
+  }
+  if (o.has("allow-unknown-sources"))
+    v.allow_unknown_sources =
+        boolean(o.get("allow-unknown-sources"), o.path("allow-unknown-sources"));
+  if (o.has("ttl")) v.ttl = static_cast<uint8_t>(number(o.get("ttl"), o.path("ttl"), 1, 255));
+  if (o.has("df")) v.df = boolean(o.get("df"), o.path("df"));
+}
+
+void read_fdb(const YAML::Node& n, Fdb& f) {
+  Object o(n, "fdb", {"dup-max-moves", "dup-window"});
+  if (o.has("dup-max-moves"))
+    f.dup_max_moves =
+        static_cast<uint32_t>(number(o.get("dup-max-moves"), o.path("dup-max-moves"), 0, 1000));
+  if (o.has("dup-window"))
+    f.dup_window =
+        static_cast<uint32_t>(number(o.get("dup-window"), o.path("dup-window"), 1, 86400));
+}
+
+Tenant read_tenant(const YAML::Node& n, const std::string& path) {
+  Object o(n, path, {"name"});
+  return Tenant{name(o.required("name"), o.path("name"))};
+}
+
+Attachment read_attachment(const YAML::Node& n, const std::string& path) {
+  Object o(n, path, {"port", "vlan"});
+  Attachment a;
+  a.port = name(o.required("port"), o.path("port"), 15);
+  if (o.has("vlan")) a.vlan = static_cast<uint16_t>(number(o.get("vlan"), o.path("vlan"), 1, 4094));
+  return a;
+}
+
+StaticMac read_static_mac(const YAML::Node& n, const std::string& path) {
+  Object o(n, path, {"mac", "port", "vlan", "remote"});
+  StaticMac m;
+  m.mac = mac(o.required("mac"), o.path("mac"));
+  if (o.has("port")) m.port = name(o.get("port"), o.path("port"), 15);
+  if (o.has("vlan")) m.vlan = static_cast<uint16_t>(number(o.get("vlan"), o.path("vlan"), 1, 4094));
+  if (o.has("remote")) m.remote = ip(o.get("remote"), o.path("remote"));
+  if (m.port.empty() == !m.remote.has_value())
+    fail(path, "needs exactly one of \"port\" (a local port) or \"remote\" (a remote VTEP)");
+  if (m.remote && o.has("vlan")) fail(o.path("vlan"), "only applies with \"port\"");
+  return m;
+}
+
+Network read_network(const YAML::Node& n, const std::string& path) {
+  Object o(n, path,
+           {"name", "tenant", "vni", "flood", "remotes", "multicast-group", "mac-limit", "ageing",
+            "arp-suppression", "allow-inner-vlan", "attachments", "macs"});
+  Network net;
+  net.name = name(o.required("name"), o.path("name"));
+  net.tenant = name(o.required("tenant"), o.path("tenant"));
+  if (o.has("vni"))
+    net.vni = static_cast<uint32_t>(number(o.get("vni"), o.path("vni"), 1, kMaxVni));
+  if (o.has("flood")) {
+    std::string s = text(o.get("flood"), o.path("flood"));
+    auto m = parse_flood_mode(s);
+    if (!m) fail(o.path("flood"), quoted(s) + " is not one of head-end, multicast, evpn, none");
+    net.flood = *m;
+  }
+  net.remotes = ip_list(o.get("remotes"), o.path("remotes"));
+  if (o.has("multicast-group"))
+    net.multicast_group = ip(o.get("multicast-group"), o.path("multicast-group"));
+  if (o.has("mac-limit"))
+    net.mac_limit =
+        static_cast<uint32_t>(number(o.get("mac-limit"), o.path("mac-limit"), 0, 16'777'216));
+  if (o.has("ageing"))
+    net.ageing = static_cast<uint32_t>(number(o.get("ageing"), o.path("ageing"), 0, 1'000'000));
+  if (o.has("arp-suppression"))
+    net.arp_suppression = boolean(o.get("arp-suppression"), o.path("arp-suppression"));
+  if (o.has("allow-inner-vlan"))
+    net.allow_inner_vlan = boolean(o.get("allow-inner-vlan"), o.path("allow-inner-vlan"));
+  each(o.get("attachments"), o.path("attachments"), [&](const YAML::Node& e, const std::string& p) {
+    net.attachments.push_back(read_attachment(e, p));
+  });
+  each(o.get("macs"), o.path("macs"), [&](const YAML::Node& e, const std::string& p) {
+    net.static_macs.push_back(read_static_mac(e, p));
+  });
+  return net;
+}
+
+RouterInterface read_interface(const YAML::Node& n, const std::string& path) {
+  Object o(n, path, {"network", "address", "mac"});
+  RouterInterface i;
+  i.network = name(o.required("network"), o.path("network"));
+  i.address = prefix(o.required("address"), o.path("address"));
+  if (o.has("mac")) i.mac = mac(o.get("mac"), o.path("mac"));
+  return i;
+}
+
+Route read_route(const YAML::Node& n, const std::string& path) {
+  Object o(n, path, {"prefix", "via"});
+  Route r;
+  r.prefix = prefix(o.required("prefix"), o.path("prefix"));
+  r.via = ip_list(o.required("via"), o.path("via"));
+  if (r.via.empty()) fail(o.path("via"), "needs at least one next hop");
+  return r;
+}
+
+Router read_router(const YAML::Node& n, const std::string& path) {
+  Object o(n, path, {"name", "tenant", "l3-vni", "interfaces", "routes"});
+  Router r;
+  r.name = name(o.required("name"), o.path("name"));
+  r.tenant = name(o.required("tenant"), o.path("tenant"));
+  if (o.has("l3-vni"))
+    r.l3_vni = static_cast<uint32_t>(number(o.get("l3-vni"), o.path("l3-vni"), 1, kMaxVni));
+  each(o.get("interfaces"), o.path("interfaces"), [&](const YAML::Node& e, const std::string& p) {
+    r.interfaces.push_back(read_interface(e, p));
+  });
+  each(o.get("routes"), o.path("routes"),
+       [&](const YAML::Node& e, const std::string& p) { r.routes.push_back(read_route(e, p)); });
+  return r;
+}
+
+Evpn read_evpn(const YAML::Node& n) {
+  Object o(n, "evpn", {"asn", "router-id", "neighbors"});
+  Evpn e;
+  e.asn = static_cast<uint32_t>(number(o.required("asn"), o.path("asn"), 1, 4'294'967'295u));
+  if (o.has("router-id")) e.router_id = ip(o.get("router-id"), o.path("router-id"));
+  each(o.get("neighbors"), o.path("neighbors"), [&](const YAML::Node& x, const std::string& p) {
+    Object no(x, p, {"address", "remote-as"});
+    EvpnNeighbor nb;
+    nb.address = ip(no.required("address"), no.path("address"));
+    nb.remote_as = static_cast<uint32_t>(
+        number(no.required("remote-as"), no.path("remote-as"), 1, 4'294'967'295u));
+    e.neighbors.push_back(nb);
+  });
+  return e;
+}
+
+Config read_config(const YAML::Node& root) {
+  Config c;
+  Object o(root, "",
+           {"node", "api", "ports", "underlay", "vtep", "fdb", "tenants", "networks", "routers",
+            "evpn"});
+  // A top-level field's path is its bare name.
+  auto top = [](const char* k) { return std::string(k); };
+  read_node(o.get("node"), c.node);
+  read_api(o.get("api"), c.api);
+  each(o.get("ports"), top("ports"),
+       [&](const YAML::Node& e, const std::string& p) { c.ports.push_back(read_port(e, p)); });
+  read_underlay(o.get("underlay"), c.underlay);
+  read_vtep(o.get("vtep"), c.vtep);
+  read_fdb(o.get("fdb"), c.fdb);
+  each(o.get("tenants"), top("tenants"),
+       [&](const YAML::Node& e, const std::string& p) { c.tenants.push_back(read_tenant(e, p)); });
+  each(o.get("networks"), top("networks"), [&](const YAML::Node& e, const std::string& p) {
+    c.networks.push_back(read_network(e, p));
+  });
+  each(o.get("routers"), top("routers"),
+       [&](const YAML::Node& e, const std::string& p) { c.routers.push_back(read_router(e, p)); });
+  if (o.has("evpn")) c.evpn = read_evpn(o.get("evpn"));
+  return c;
+}
+
+// ---- writing ----
+
+void emit_ip_list(YAML::Emitter& out, const std::vector<IpAddress>& v) {
+  out << YAML::Flow << YAML::BeginSeq;
+  for (const auto& a : v) out << a.to_string();
+  out << YAML::EndSeq;
+}
+
+}  // namespace
+
+Result<Config> parse_yaml(std::string_view text) {
+  try {
+    YAML::Node root = YAML::Load(std::string(text));
+    if (root.IsDefined() && !root.IsNull() && !root.IsMap())
+      return make_error("configuration: expected a mapping at the top, got " + kind_of(root));
+    return read_config(root);
+  } catch (const ParseFailure& f) {
+    return make_error(f.message);
+  } catch (const YAML::Exception& e) {
+    if (e.mark.is_null()) return make_error("configuration: " + e.msg);
+    return make_error("configuration: line " + std::to_string(e.mark.line + 1) + ", column " +
+                      std::to_string(e.mark.column + 1) + ": " + e.msg);
+  } catch (const std::exception& e) {
+    return make_error(std::string("configuration: ") + e.what());
+  }
+}
+
+std::string to_yaml(const Config& c) {
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+
+  out << YAML::Key << "node" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "name" << YAML::Value << c.node.name;
+  out << YAML::Key << "workers" << YAML::Value << c.node.workers;
+  out << YAML::EndMap;
+
+  out << YAML::Key << "api" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "socket" << YAML::Value << YAML::DoubleQuoted << c.api.socket;
+  out << YAML::Key << "http" << YAML::Value << YAML::DoubleQuoted << c.api.http;
+  if (!c.api.token.empty())
+    out << YAML::Key << "token" << YAML::Value << YAML::DoubleQuoted << c.api.token;
+  out << YAML::EndMap;
+
+  out << YAML::Key << "ports" << YAML::Value << YAML::BeginSeq;
+  for (const auto& p : c.ports) {
+    out << YAML::BeginMap << YAML::Key << "name" << YAML::Value << p.name;
+    out << YAML::Key << "io" << YAML::Value << p.io << YAML::EndMap;
+  }
+  out << YAML::EndSeq;
+
+  out << YAML::Key << "underlay" << YAML::Value << YAML::BeginMap;
+  if (!c.underlay.interface.empty())
+    out << YAML::Key << "interface" << YAML::Value << c.underlay.interface;
+  out << YAML::Key << "io" << YAML::Value << std::string(to_string(c.underlay.io));
+  out << YAML::Key << "mtu" << YAML::Value << c.underlay.mtu;
+  out << YAML::EndMap;
+
+  const Vtep& v = c.vtep;
+  out << YAML::Key << "vtep" << YAML::Value << YAML::BeginMap;
+  if (v.source != IpAddress{}) out << YAML::Key << "source" << YAML::Value << v.source.to_string();
+  out << YAML::Key << "udp-port" << YAML::Value << v.udp_port;
+  out << YAML::Key << "source-port-range" << YAML::Value << YAML::Flow << YAML::BeginSeq
+      << v.source_port_min << v.source_port_max << YAML::EndSeq;
+  out << YAML::Key << "allow-unknown-sources" << YAML::Value << v.allow_unknown_sources;
+  out << YAML::Key << "ttl" << YAML::Value << static_cast<unsigned>(v.ttl);
+  out << YAML::Key << "df" << YAML::Value << v.df;
+  out << YAML::EndMap;
+
+  out << YAML::Key << "fdb" << YAML::Value << YAML::BeginMap;
+  out << YAML::Key << "dup-max-moves" << YAML::Value << c.fdb.dup_max_moves;
+  out << YAML::Key << "dup-window" << YAML::Value << c.fdb.dup_window;
+  out << YAML::EndMap;
+
+  out << YAML::Key << "tenants" << YAML::Value << YAML::BeginSeq;
+  for (const auto& t : c.tenants)
+    out << YAML::BeginMap << YAML::Key << "name" << YAML::Value << t.name << YAML::EndMap;
+  out << YAML::EndSeq;
+
+  out << YAML::Key << "networks" << YAML::Value << YAML::BeginSeq;
+  for (const auto& n : c.networks) {
+    out << YAML::BeginMap;
+    out << YAML::Key << "name" << YAML::Value << n.name;
+    out << YAML::Key << "tenant" << YAML::Value << n.tenant;
+    if (n.vni) out << YAML::Key << "vni" << YAML::Value << *n.vni;
+    out << YAML::Key << "flood" << YAML::Value << std::string(to_string(n.flood));
+    out << YAML::Key << "remotes" << YAML::Value;
+    emit_ip_list(out, n.remotes);
+    if (n.multicast_group)
+      out << YAML::Key << "multicast-group" << YAML::Value << n.multicast_group->to_string();
+    out << YAML::Key << "mac-limit" << YAML::Value << n.mac_limit;
+    out << YAML::Key << "ageing" << YAML::Value << n.ageing;
+    out << YAML::Key << "arp-suppression" << YAML::Value << n.arp_suppression;
+    out << YAML::Key << "allow-inner-vlan" << YAML::Value << n.allow_inner_vlan;
+    out << YAML::Key << "attachments" << YAML::Value << YAML::BeginSeq;
+    for (const auto& a : n.attachments) {
+      out << YAML::BeginMap << YAML::Key << "port" << YAML::Value << a.port;
+      if (a.vlan) out << YAML::Key << "vlan" << YAML::Value << a.vlan;
+      out << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+    if (!n.static_macs.empty()) {
+      out << YAML::Key << "macs" << YAML::Value << YAML::BeginSeq;
+      for (const auto& m : n.static_macs) {
+        out << YAML::BeginMap << YAML::Key << "mac" << YAML::Value << m.mac.to_string();
+        if (!m.port.empty()) out << YAML::Key << "port" << YAML::Value << m.port;
+        if (m.vlan) out << YAML::Key << "vlan" << YAML::Value << m.vlan;
+        if (m.remote) out << YAML::Key << "remote" << YAML::Value << m.remote->to_string();
+        out << YAML::EndMap;
+      }
+      out << YAML::EndSeq;
+    }
+    out << YAML::EndMap;
+  }
+  out << YAML::EndSeq;
+
+  out << YAML::Key << "routers" << YAML::Value << YAML::BeginSeq;
+  for (const auto& r : c.routers) {
+    out << YAML::BeginMap;
+    out << YAML::Key << "name" << YAML::Value << r.name;
+    out << YAML::Key << "tenant" << YAML::Value << r.tenant;
+    if (r.l3_vni) out << YAML::Key << "l3-vni" << YAML::Value << *r.l3_vni;
+    out << YAML::Key << "interfaces" << YAML::Value << YAML::BeginSeq;
+    for (const auto& i : r.interfaces) {
+      out << YAML::BeginMap << YAML::Key << "network" << YAML::Value << i.network;
+      out << YAML::Key << "address" << YAML::Value << i.address.to_string();
+      if (i.mac) out << YAML::Key << "mac" << YAML::Value << i.mac->to_string();
+      out << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+    out << YAML::Key << "routes" << YAML::Value << YAML::BeginSeq;
+    for (const auto& rt : r.routes) {
+      out << YAML::BeginMap << YAML::Key << "prefix" << YAML::Value << rt.prefix.to_string();
+      out << YAML::Key << "via" << YAML::Value;
+      emit_ip_list(out, rt.via);
+      out << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+    out << YAML::EndMap;
+  }
+  out << YAML::EndSeq;
+
+  if (c.evpn) {
+    out << YAML::Key << "evpn" << YAML::Value << YAML::BeginMap;
+    out << YAML::Key << "asn" << YAML::Value << c.evpn->asn;
+    if (c.evpn->router_id)
+      out << YAML::Key << "router-id" << YAML::Value << c.evpn->router_id->to_string();
+    out << YAML::Key << "neighbors" << YAML::Value << YAML::BeginSeq;
+    for (const auto& nb : c.evpn->neighbors) {
+      out << YAML::BeginMap << YAML::Key << "address" << YAML::Value << nb.address.to_string();
+      out << YAML::Key << "remote-as" << YAML::Value << nb.remote_as << YAML::EndMap;
+    }
+    out << YAML::EndSeq;
+    out << YAML::EndMap;
+  }
+
+  out << YAML::EndMap;
+  std::string s = out.c_str();
+  s += "\n";
+  return s;
+}
+
+}  // namespace vgw::config

@@ -1,0 +1,103 @@
+// Flow hash over the inner L2/L3/L4 headers, and its mapping to a VXLAN UDP source
+// port (RFC 7348 §5: "a hash of fields from the inner packet" in the dynamic range,
+// so underlay ECMP/LAG spread tunnels' flows).
+//
+// Hashed: destination and source MAC, the EtherType after up to two VLAN tags (the
+// VID too), IPv4/IPv6 source and destination, and TCP/UDP ports unless the packet
+// is a fragment (fragments of one flow must hash alike). Whatever the buffer lacks
+// is simply not hashed: the function never reads past the span and never fails.
+// Deterministic across runs and processes (no seed), so tests can predict it.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <span>
+
+#include "packet/byte_order.h"
+#include "packet/ethernet.h"
+#include "packet/ipv4.h"
+
+namespace vgw::packet {
+
+namespace detail {
+
+inline uint64_t load_u64(const uint8_t* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+inline uint32_t load_u32(const uint8_t* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
+// One multiply-xorshift round (the mixing step of splitmix64 / wyhash-style hashes).
+inline uint64_t mix(uint64_t h, uint64_t v) {
+  h ^= v;
+  h *= 0x9e3779b97f4a7c15ull;
+  return h ^ (h >> 29);
+}
+
+}  // namespace detail
+
+inline uint32_t flow_hash(std::span<const uint8_t> frame) {
+  using detail::load_u32;
+  using detail::load_u64;
+  using detail::mix;
+  const uint8_t* p = frame.data();
+  const size_t n = frame.size();
+  if (n < kEthernetHeaderSize) {
+    uint64_t h = 0;
+    for (size_t i = 0; i < n; ++i) h = mix(h, p[i]);
+    return static_cast<uint32_t>(h ^ (h >> 32));
+  }
+  // Bytes 0..11 are both MACs.
+  uint64_t h = mix(0x243f6a8885a308d3ull, load_u64(p));
+  uint16_t type = load_be16(p + 12);
+  size_t off = 14;
+  uint64_t l2 = load_u32(p + 8);
+  for (int tags = 0; tags < 2 && is_vlan_ethertype(type) && off + 4 <= n; ++tags) {
+    l2 = (l2 << 16) ^ (load_be16(p + off) & 0x0fff);
+    type = load_be16(p + off + 2);
+    off += 4;
+  }
+  h = mix(h, l2 << 16 | type);
+  uint8_t proto = 0;
+  size_t l4 = 0;
+  if (type == kEtherTypeIpv4 && off + 20 <= n) {
+    const uint8_t* ip = p + off;
+    h = mix(h, load_u64(ip + 12));  // src + dst
+    size_t ihl = size_t{ip[0] & 0x0fu} * 4;
+    bool frag = load_be16(ip + 6) & (Ipv4Header::kFlagMf | Ipv4Header::kOffsetMask);
+    if (!frag && ihl >= 20) {
+      proto = ip[9];
+      l4 = off + ihl;
+    }
+  } else if (type == kEtherTypeIpv6 && off + 40 <= n) {
+    const uint8_t* ip = p + off;
+    h = mix(h, load_u64(ip + 8));
+    h = mix(h, load_u64(ip + 16));
+    h = mix(h, load_u64(ip + 24));
+    h = mix(h, load_u64(ip + 32));
+    proto = ip[6];  // extension headers: hash addresses only
+    l4 = off + 40;
+  }
+  if ((proto == kIpProtoTcp || proto == kIpProtoUdp) && l4 + 4 <= n)
+    h = mix(h, uint64_t{proto} << 32 | load_u32(p + l4));
+  h ^= h >> 32;
+  return static_cast<uint32_t>(h);
+}
+
+// Maps a hash into [min, max] (inclusive) without division (Lemire's multiply-shift);
+// min > max is treated as the swapped range.
+inline uint16_t vxlan_source_port(uint32_t hash, uint16_t min, uint16_t max) {
+  if (min > max) {
+    uint16_t t = min;
+    min = max;
+    max = t;
+  }
+  uint64_t span = uint64_t{max} - min + 1;
+  return static_cast<uint16_t>(min + ((uint64_t{hash} * span) >> 32));
+}
+
+}  // namespace vgw::packet
