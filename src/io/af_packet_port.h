@@ -1,0 +1,90 @@
+// AF_PACKET backend: one Port per worker on a Linux interface, receiving through a
+// TPACKET_V3 ring (blocks of frames handed over in bulk, pollable fd) and sending
+// with sendmmsg (one syscall per batch; TPACKET_V3 has no TX ring). Several
+// workers share an interface through PACKET_FANOUT_HASH, so a flow stays on one
+// worker. Frames the kernel leaves unfinished are finished here: checksums left
+// to the device (TP_STATUS_CSUMNOTREADY / virtio-net NEEDS_CSUM) are completed and
+// TCP super-frames from TSO/GSO peers (veth passes them unsegmented) are cut into
+// MTU-sized segments straight from the ring (packet/gso.h), so the pipeline only
+// sees frames that fit. With PACKET_VNET_HDR (supported with TPACKET_V3 receive
+// on this kernel) the sender's gso_size and checksum offsets are used; without
+// it, oversized frames are segmented to the MTU and checksums located by parsing.
+// The 802.1Q tag the kernel moves into metadata on receive (TP_STATUS_VLAN_VALID)
+// is put back into the frame, so VLAN attachments see the wire format.
+#pragma once
+
+#include <linux/filter.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/addr.h"
+#include "common/result.h"
+#include "io/port.h"
+
+namespace vgw::io {
+
+struct AfPacketOptions {
+  std::string ifname;
+  uint16_t fanout_group = 0;       // 0: no fanout; else the group (see fanout_group_for)
+  uint32_t block_size = 1u << 18;  // ring block; must hold a 64 KB super-frame
+  uint32_t block_count = 32;
+  uint32_t block_timeout_ms = 1;  // a partly filled block is handed over after this
+  std::vector<sock_filter> bpf;   // classic BPF; empty: every frame
+  bool promiscuous = true;        // attachment ports: yes; the underlay: no
+  uint32_t mtu = 0;               // largest L3 packet handed on; 0: the interface MTU
+  uint16_t vxlan_port = 0;        // underlay: segment VXLAN-in-UDP super-frames by inner TCP
+  bool vnet_hdr = true;           // ask for virtio-net headers (falls back if refused)
+};
+
+// A fanout group id for an interface, unique per process and interface (groups are
+// per network namespace, so another process's group must not be joined by chance).
+uint16_t fanout_group_for(int ifindex);
+
+// The underlay filter: IPv4 or IPv6 UDP, not fragmented, to vtep:udp_port.
+std::vector<sock_filter> vxlan_filter(const IpAddress& vtep, uint16_t udp_port);
+
+class AfPacketPort final : public Port {
+ public:
+  static Result<std::unique_ptr<AfPacketPort>> open(const AfPacketOptions& options);
+  ~AfPacketPort() override;
+  AfPacketPort(const AfPacketPort&) = delete;
+  AfPacketPort& operator=(const AfPacketPort&) = delete;
+
+  uint32_t receive(PacketPool& pool, std::span<Packet*> out) override;
+  uint32_t send(std::span<Packet* const> pkts) override;
+  int poll_fd() const override { return fd_; }
+  const std::string& name() const override { return name_; }
+  PortStats stats() const override;
+
+  int ifindex() const { return ifindex_; }
+  uint32_t mtu() const { return mtu_; }
+  bool has_vnet_hdr() const { return vnet_hdr_; }
+
+ private:
+  struct Impl;
+  explicit AfPacketPort(std::string name);
+  // Hands one ring frame to out; returns how many packets it produced, or -1 when
+  // out has no room for its segments (the frame stays for the next call).
+  int take_frame(const uint8_t* frame_hdr, PacketPool& pool, std::span<Packet*> out);
+
+  std::string name_;
+  int fd_ = -1;
+  int ifindex_ = 0;
+  uint32_t mtu_ = 0;
+  uint16_t vxlan_port_ = 0;
+  bool vnet_hdr_ = false;
+  uint8_t* ring_ = nullptr;
+  size_t ring_len_ = 0;
+  uint32_t block_size_ = 0, block_count_ = 0;
+  // Ring walk state, kept across receive() calls.
+  uint32_t block_ = 0;
+  uint8_t* cur_block_ = nullptr;
+  uint8_t* cur_frame_ = nullptr;
+  uint32_t frames_left_ = 0;
+  std::unique_ptr<Impl> impl_;  // counters and sendmmsg arrays
+};
+
+}  // namespace vgw::io

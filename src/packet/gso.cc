@@ -1,0 +1,262 @@
+// Software checksum completion and TCP segmentation (see gso.h).
+// Checksums come from packet/checksum.h.
+#include "packet/gso.h"
+
+#include "packet/checksum.h"
+
+#include <netinet/in.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace vgw::gso {
+namespace {
+
+constexpr uint16_t kEthIpv4 = 0x0800;
+constexpr uint16_t kEthIpv6 = 0x86dd;
+constexpr uint16_t kEthVlan = 0x8100;
+constexpr uint16_t kEthQinQ = 0x88a8;
+constexpr uint32_t kEthHdr = 14;
+constexpr uint32_t kVxlanHdr = 8;
+constexpr uint32_t kUdpHdr = 8;
+constexpr uint8_t kTcpFin = 0x01, kTcpPsh = 0x08, kTcpCwr = 0x80;
+
+uint16_t rd16(const uint8_t* p) {
+  return static_cast<uint16_t>(p[0] << 8 | p[1]);
+}
+uint32_t rd32(const uint8_t* p) {
+  return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3];
+}
+void wr16(uint8_t* p, uint16_t v) {
+  p[0] = static_cast<uint8_t>(v >> 8);
+  p[1] = static_cast<uint8_t>(v);
+}
+void wr32(uint8_t* p, uint32_t v) {
+  wr16(p, static_cast<uint16_t>(v >> 16));
+  wr16(p + 2, static_cast<uint16_t>(v));
+}
+
+uint32_t pseudo_header(const uint8_t* ip, bool v6, uint8_t proto, uint32_t l4_len) {
+  if (v6) return packet::pseudo_header_sum_v6(ip + 8, ip + 24, proto, l4_len);
+  return packet::pseudo_header_sum_v4(ip + 12, ip + 16, proto, static_cast<uint16_t>(l4_len));
+}
+
+uint32_t csum_field(uint8_t proto) {
+  return proto == IPPROTO_TCP ? 16 : 6;
+}
+
+// Writes the L4 checksum of the datagram [l4, end) whose IP header is at l3.
+void write_l4_checksum(uint8_t* f, uint32_t l3, uint32_t l4, uint32_t end, bool v6, uint8_t proto) {
+  uint8_t* field = f + l4 + csum_field(proto);
+  if (proto == IPPROTO_UDP && !v6 && rd16(field) == 0) return;  // no checksum sent
+  field[0] = field[1] = 0;
+  uint32_t sum = pseudo_header(f + l3, v6, proto, end - l4);
+  uint16_t c = packet::csum_finish(packet::csum_partial({f + l4, end - l4}, sum));
+  if (proto == IPPROTO_UDP && c == 0) c = 0xffff;  // RFC 768: zero means none
+  wr16(field, c);
+}
+
+void write_ipv4_checksum(uint8_t* ip) {
+  uint32_t ihl = (ip[0] & 0x0f) * 4u;
+  wr16(ip + 10, packet::ipv4_header_checksum({ip, ihl}));
+}
+
+struct L3 {
+  uint32_t l3, l4, end;
+  uint8_t proto;
+  bool v6;
+};
+
+// Ethernet [+ up to two VLAN tags] + IP + TCP/UDP starting at `eth`, inside [0, limit).
+std::optional<L3> parse_l3(const uint8_t* f, uint32_t eth, uint32_t limit) {
+  uint32_t off = eth + kEthHdr;
+  if (off > limit) return std::nullopt;
+  uint16_t type = rd16(f + off - 2);
+  for (int tags = 0; (type == kEthVlan || type == kEthQinQ) && tags < 2; ++tags) {
+    if (off + 4 > limit) return std::nullopt;
+    type = rd16(f + off + 2);
+    off += 4;
+  }
+  L3 r{};
+  r.l3 = off;
+  if (type == kEthIpv4) {
+    if (off + 20 > limit) return std::nullopt;
+    const uint8_t* ip = f + off;
+    uint32_t ihl = (ip[0] & 0x0f) * 4u;
+    uint32_t total = rd16(ip + 2);
+    if ((ip[0] >> 4) != 4 || ihl < 20 || total < ihl || off + total > limit) return std::nullopt;
+    if (rd16(ip + 6) & 0x3fff) return std::nullopt;  // a fragment: no L4 header to work on
+    r.proto = ip[9];
+    r.l4 = off + ihl;
+    r.end = off + total;
+  } else if (type == kEthIpv6) {
+    if (off + 40 > limit) return std::nullopt;
+    const uint8_t* ip = f + off;
+    uint32_t plen = rd16(ip + 4);
+    if ((ip[0] >> 4) != 6 || plen == 0 || off + 40 + plen > limit) return std::nullopt;
+    r.proto = ip[6];
+    r.v6 = true;
+    r.l4 = off + 40;
+    r.end = off + 40 + plen;
+  } else {
+    return std::nullopt;
+  }
+  if (r.proto == IPPROTO_TCP) {
+    if (r.l4 + 20 > r.end) return std::nullopt;
+    uint32_t doff = (f[r.l4 + 12] >> 4) * 4u;
+    if (doff < 20 || r.l4 + doff > r.end) return std::nullopt;
+  } else if (r.proto == IPPROTO_UDP) {
+    if (r.l4 + kUdpHdr > r.end) return std::nullopt;
+  } else {
+    return std::nullopt;
+  }
+  return r;
+}
+
+uint32_t tcp_hlen(const uint8_t* f, const Layout& l) {
+  return (f[l.l4 + 12] >> 4) * 4u;
+}
+
+}  // namespace
+
+std::optional<Layout> parse(std::span<const uint8_t> frame, uint16_t vxlan_port) {
+  const uint8_t* f = frame.data();
+  auto outer = parse_l3(f, 0, static_cast<uint32_t>(frame.size()));
+  if (!outer) return std::nullopt;
+  Layout l;
+  l.l3 = outer->l3;
+  l.l4 = outer->l4;
+  l.l3_end = outer->end;
+  l.proto = outer->proto;
+  l.v6 = outer->v6;
+  if (vxlan_port && outer->proto == IPPROTO_UDP && rd16(f + outer->l4 + 2) == vxlan_port) {
+    auto inner = parse_l3(f, outer->l4 + kUdpHdr + kVxlanHdr, outer->end);
+    if (!inner) return l;  // VXLAN carrying something we do not offload: the outer UDP stands
+    l.tunnel = true;
+    l.outer_v6 = outer->v6;
+    l.outer_l3 = outer->l3;
+    l.outer_l4 = outer->l4;
+    l.l3 = inner->l3;
+    l.l4 = inner->l4;
+    l.l3_end = inner->end;
+    l.proto = inner->proto;
+    l.v6 = inner->v6;
+  }
+  return l;
+}
+
+bool finish_partial_checksum(std::span<uint8_t> frame, uint32_t csum_start, uint32_t csum_offset,
+                             uint32_t end) {
+  if (end > frame.size() || csum_start >= end || csum_offset + 2 > end - csum_start) return false;
+  uint8_t* f = frame.data();
+  wr16(f + csum_start + csum_offset,
+       packet::csum_finish(packet::csum_partial({f + csum_start, end - csum_start})));
+  return true;
+}
+
+void fill_l4_checksum(std::span<uint8_t> frame, const Layout& l) {
+  write_l4_checksum(frame.data(), l.l3, l.l4, l.l3_end, l.v6, l.proto);
+}
+
+void fill_ipv4_checksum(std::span<uint8_t> frame, uint32_t l3) {
+  if (l3 + 20 > frame.size() || l3 + (frame[l3] & 0x0f) * 4u > frame.size()) return;
+  write_ipv4_checksum(frame.data() + l3);
+}
+
+bool complete_if_partial(std::span<uint8_t> frame, const Layout& l) {
+  if (l.proto != IPPROTO_TCP && l.proto != IPPROTO_UDP) return false;
+  uint8_t* f = frame.data();
+  const uint16_t field = rd16(f + l.l4 + csum_field(l.proto));
+  if (field == 0) return false;  // UDP without a checksum (or an unlikely TCP value)
+  const uint16_t partial =
+      packet::csum_fold(pseudo_header(f + l.l3, l.v6, l.proto, l.l3_end - l.l4));
+  if (field != partial || l4_checksum_ok(frame, l)) return false;
+  write_l4_checksum(f, l.l3, l.l4, l.l3_end, l.v6, l.proto);
+  return true;
+}
+
+bool l4_checksum_ok(std::span<const uint8_t> frame, const Layout& l) {
+  const uint8_t* f = frame.data();
+  if (l.proto == IPPROTO_UDP && !l.v6 && rd16(f + l.l4 + 6) == 0) return true;
+  uint32_t sum = pseudo_header(f + l.l3, l.v6, l.proto, l.l3_end - l.l4);
+  return packet::csum_fold(packet::csum_partial({f + l.l4, l.l3_end - l.l4}, sum)) == 0xffff;
+}
+
+uint32_t segment_count(std::span<const uint8_t> frame, const Layout& l, uint32_t mss) {
+  if (l.proto != IPPROTO_TCP || mss == 0) return 0;
+  uint32_t hdr = l.l4 + tcp_hlen(frame.data(), l);
+  uint32_t payload = l.l3_end - hdr;
+  return payload == 0 ? 1 : (payload + mss - 1) / mss;
+}
+
+uint32_t mss_for_mtu(std::span<const uint8_t> frame, const Layout& l, uint32_t mtu) {
+  if (l.proto != IPPROTO_TCP) return 0;
+  uint32_t first_l3 = l.tunnel ? l.outer_l3 : l.l3;
+  uint32_t headers = l.l4 + tcp_hlen(frame.data(), l) - first_l3;
+  return mtu > headers ? mtu - headers : 0;
+}
+
+SegResult segment_tcp(std::span<const uint8_t> frame, const Layout& l, uint32_t mss,
+                      PacketPool& pool, std::span<Packet*> out) {
+  if (l.proto != IPPROTO_TCP) return {0, SegError::kNotTcp};
+  if (mss == 0 || l.l3_end > frame.size()) return {0, SegError::kMalformed};
+  const uint8_t* f = frame.data();
+  const uint32_t hdr = l.l4 + tcp_hlen(f, l);
+  const uint32_t payload = l.l3_end - hdr;
+  const uint32_t n = segment_count(frame, l, mss);
+  if (n > out.size()) return {0, SegError::kNoRoom};
+  if (hdr + std::min(mss, payload) > Packet::kDataRoom) return {0, SegError::kTooLarge};
+
+  const uint32_t seq0 = rd32(f + l.l4 + 4);
+  const uint16_t id0 = l.v6 ? 0 : rd16(f + l.l3 + 4);
+  const uint16_t outer_id0 = l.tunnel && !l.outer_v6 ? rd16(f + l.outer_l3 + 4) : 0;
+  const bool outer_udp_csum = l.tunnel && (l.outer_v6 || rd16(f + l.outer_l4 + 6) != 0);
+  const uint8_t flags0 = f[l.l4 + 13];
+
+  for (uint32_t i = 0; i < n; ++i) {
+    Packet* p = pool.alloc();
+    if (!p) {
+      for (uint32_t j = 0; j < i; ++j) out[j]->release();
+      return {0, SegError::kNoBuffer};
+    }
+    const uint32_t off = i * mss;
+    const uint32_t chunk = std::min(mss, payload - off);
+    const uint32_t len = hdr + chunk;
+    uint8_t* d = p->append(len);
+    std::memcpy(d, f, hdr);
+    std::memcpy(d + hdr, f + hdr + off, chunk);
+
+    if (l.v6) {
+      wr16(d + l.l3 + 4, static_cast<uint16_t>(len - l.l3 - 40));
+    } else {
+      wr16(d + l.l3 + 2, static_cast<uint16_t>(len - l.l3));
+      wr16(d + l.l3 + 4, static_cast<uint16_t>(id0 + i));
+      write_ipv4_checksum(d + l.l3);
+    }
+    wr32(d + l.l4 + 4, seq0 + off);
+    uint8_t flags = flags0;
+    if (i + 1 < n) flags &= static_cast<uint8_t>(~(kTcpFin | kTcpPsh));
+    if (i > 0) flags &= static_cast<uint8_t>(~kTcpCwr);
+    d[l.l4 + 13] = flags;
+    write_l4_checksum(d, l.l3, l.l4, len, l.v6, IPPROTO_TCP);
+
+    if (l.tunnel) {
+      if (l.outer_v6) {
+        wr16(d + l.outer_l3 + 4, static_cast<uint16_t>(len - l.outer_l3 - 40));
+      } else {
+        wr16(d + l.outer_l3 + 2, static_cast<uint16_t>(len - l.outer_l3));
+        wr16(d + l.outer_l3 + 4, static_cast<uint16_t>(outer_id0 + i));
+        write_ipv4_checksum(d + l.outer_l3);
+      }
+      wr16(d + l.outer_l4 + 4, static_cast<uint16_t>(len - l.outer_l4));
+      if (outer_udp_csum) {
+        write_l4_checksum(d, l.outer_l3, l.outer_l4, len, l.outer_v6, IPPROTO_UDP);
+      }
+    }
+    p->meta = PacketMeta{};
+    out[i] = p;
+  }
+  return {n, SegError::kNone};
+}
+
+}  // namespace vgw::gso

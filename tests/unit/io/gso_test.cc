@@ -1,0 +1,261 @@
+// Software segmentation and checksum completion (packet/gso.h): exact lengths,
+// sequence numbers, IP ids, flags and checksums of every segment, and the payload
+// re-assembled from the segments equals the original. (src/packet/gso.* belongs to
+// the I/O work, so its tests live here.)
+#include "packet/gso.h"
+
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+
+#include <array>
+#include <vector>
+
+#include "packet/builder.h"
+#include "packet/byte_order.h"
+#include "packet/checksum.h"
+#include "packet/tcp.h"
+
+namespace vgw::gso {
+namespace {
+
+using packet::load_be16;
+using packet::load_be32;
+using packet::PacketBuilder;
+
+const MacAddress kMacA = *MacAddress::parse("02:00:00:00:00:0a");
+const MacAddress kMacB = *MacAddress::parse("02:00:00:00:00:0b");
+const IpAddress kIp4A = *IpAddress::parse("10.0.0.1");
+const IpAddress kIp4B = *IpAddress::parse("10.0.0.2");
+const IpAddress kIp6A = *IpAddress::parse("2001:db8::1");
+const IpAddress kIp6B = *IpAddress::parse("2001:db8::2");
+
+constexpr uint8_t kFlags = packet::kTcpAck | packet::kTcpPsh | packet::kTcpFin | packet::kTcpCwr;
+
+std::vector<uint8_t> tcp_frame(bool v6, size_t payload, uint32_t seq) {
+  PacketBuilder b;
+  b.eth(kMacB, kMacA);
+  if (v6) {
+    b.ipv6(kIp6A, kIp6B);
+  } else {
+    b.ipv4(kIp4A, kIp4B).ip_id(0xfffe).df();
+  }
+  return b.tcp(40000, 5201, kFlags, seq, 7).payload(payload).build();
+}
+
+struct Case {
+  bool v6;
+  uint32_t mss;
+};
+
+class Segment : public ::testing::TestWithParam<Case> {};
+
+TEST_P(Segment, SplitsIntoExactSegments) {
+  const Case c = GetParam();
+  const size_t payload = 10000;
+  const uint32_t seq0 = 0xfffff000u;  // wraps during the transfer
+  auto f = tcp_frame(c.v6, payload, seq0);
+  auto layout = parse(f);
+  ASSERT_TRUE(layout);
+  const uint32_t l3 = 14, l4 = c.v6 ? 54 : 34, hdr = l4 + 20;
+  EXPECT_EQ(layout->l3, l3);
+  EXPECT_EQ(layout->l4, l4);
+  EXPECT_EQ(layout->proto, IPPROTO_TCP);
+  const uint32_t n = (payload + c.mss - 1) / c.mss;
+  ASSERT_EQ(segment_count(f, *layout, c.mss), n);
+
+  PacketPool pool(64);
+  std::array<Packet*, 64> out{};
+  SegResult r = segment_tcp(f, *layout, c.mss, pool, out);
+  ASSERT_EQ(r.error, SegError::kNone);
+  ASSERT_EQ(r.count, n);
+
+  std::vector<uint8_t> joined;
+  for (uint32_t i = 0; i < n; ++i) {
+    SCOPED_TRACE(i);
+    const uint8_t* d = out[i]->data();
+    const uint32_t chunk = i + 1 < n ? c.mss : static_cast<uint32_t>(payload - c.mss * (n - 1));
+    ASSERT_EQ(out[i]->size(), hdr + chunk);
+    EXPECT_EQ(std::vector<uint8_t>(d, d + 12), std::vector<uint8_t>(f.begin(), f.begin() + 12));
+    if (c.v6) {
+      EXPECT_EQ(load_be16(d + l3 + 4), 20 + chunk);
+    } else {
+      EXPECT_EQ(load_be16(d + l3 + 2), 40 + chunk);
+      EXPECT_EQ(load_be16(d + l3 + 4), static_cast<uint16_t>(0xfffe + i));
+      EXPECT_EQ(load_be16(d + l3 + 6), 0x4000);  // DF kept
+      EXPECT_TRUE(packet::ipv4_header_checksum_ok({d + l3, 20}));
+    }
+    EXPECT_EQ(load_be32(d + l4 + 4), seq0 + i * c.mss);
+    EXPECT_EQ(load_be32(d + l4 + 8), 7u);  // ack unchanged
+    uint8_t want = packet::kTcpAck;
+    if (i == 0) want |= packet::kTcpCwr;
+    if (i + 1 == n) want |= packet::kTcpPsh | packet::kTcpFin;
+    EXPECT_EQ(d[l4 + 13], want);
+    auto sl = parse(out[i]->bytes());
+    ASSERT_TRUE(sl);
+    EXPECT_TRUE(l4_checksum_ok(out[i]->bytes(), *sl));
+    joined.insert(joined.end(), d + hdr, d + hdr + chunk);
+    out[i]->release();
+  }
+  EXPECT_EQ(joined, std::vector<uint8_t>(f.begin() + hdr, f.end()));
+  EXPECT_EQ(pool.available(), 64u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Gso, Segment,
+                         ::testing::Values(Case{false, 1460}, Case{true, 1440}, Case{false, 1000},
+                                           Case{true, 9000}));
+
+// One segment that carries everything is the original frame, byte for byte: our
+// checksums agree with the builder's (packet/checksum.h).
+TEST(Gso, OneSegmentIsTheOriginalFrame) {
+  for (bool v6 : {false, true}) {
+    auto f = tcp_frame(v6, 1200, 5);
+    auto l = parse(f);
+    ASSERT_TRUE(l);
+    PacketPool pool(2);
+    std::array<Packet*, 2> out{};
+    SegResult r = segment_tcp(f, *l, 1200, pool, out);
+    ASSERT_EQ(r.count, 1u);
+    EXPECT_EQ(std::vector<uint8_t>(out[0]->bytes().begin(), out[0]->bytes().end()), f);
+    out[0]->release();
+  }
+}
+
+TEST(Gso, SegmentsVxlanTunnelByInnerTcp) {
+  auto inner = tcp_frame(false, 4000, 100);
+  auto f = PacketBuilder()
+               .eth(kMacB, kMacA)
+               .ipv4(*IpAddress::parse("192.168.1.1"), *IpAddress::parse("192.168.1.2"))
+               .ip_id(10)
+               .udp(50000, 4789)
+               .vxlan(100)
+               .inner(inner)
+               .build();
+  ASSERT_FALSE(parse(f, 0)->tunnel);  // without the VXLAN port, the outer UDP is the L4
+  auto layout = parse(f, 4789);
+  ASSERT_TRUE(layout);
+  ASSERT_TRUE(layout->tunnel);
+  EXPECT_EQ(layout->outer_l3, 14u);
+  EXPECT_EQ(layout->outer_l4, 34u);
+  EXPECT_EQ(layout->l3, 14u + 20 + 8 + 8 + 14);
+  // Outer 1500-byte MTU: 50 bytes of VXLAN overhead plus 40 of inner IP+TCP.
+  const uint32_t mss = mss_for_mtu(f, *layout, 1500);
+  EXPECT_EQ(mss, 1500u - 20 - 8 - 8 - 14 - 20 - 20);
+  PacketPool pool(8);
+  std::array<Packet*, 8> out{};
+  SegResult r = segment_tcp(f, *layout, mss, pool, out);
+  ASSERT_EQ(r.error, SegError::kNone);
+  ASSERT_EQ(r.count, 3u);
+  for (uint32_t i = 0; i < r.count; ++i) {
+    SCOPED_TRACE(i);
+    const uint8_t* d = out[i]->data();
+    EXPECT_LE(out[i]->size() - 14, 1500u);
+    EXPECT_EQ(load_be16(d + 14 + 2), out[i]->size() - 14);  // outer IPv4 length
+    EXPECT_EQ(load_be16(d + 14 + 4), 10 + i);               // outer id advances
+    EXPECT_TRUE(packet::ipv4_header_checksum_ok({d + 14, 20}));
+    EXPECT_EQ(load_be16(d + 34 + 4), out[i]->size() - 34);  // outer UDP length
+    EXPECT_EQ(load_be16(d + 34 + 6), 0);                    // outer UDP checksum stays 0
+    auto sl = parse(out[i]->bytes(), 4789);
+    ASSERT_TRUE(sl && sl->tunnel);
+    EXPECT_TRUE(l4_checksum_ok(out[i]->bytes(), *sl));
+    EXPECT_EQ(load_be32(d + sl->l4 + 4), 100 + i * mss);
+    out[i]->release();
+  }
+}
+
+TEST(Gso, FinishesAPartialChecksumLikeTheDevice) {
+  for (bool v6 : {false, true}) {
+    auto f = tcp_frame(v6, 333, 1);
+    auto l = parse(f);
+    ASSERT_TRUE(l);
+    const auto good = f;
+    // CHECKSUM_PARTIAL: the field holds the folded pseudo-header sum, not inverted.
+    uint32_t ph = v6 ? packet::pseudo_header_sum_v6(&f[l->l3 + 8], &f[l->l3 + 24], IPPROTO_TCP,
+                                                    l->l3_end - l->l4)
+                     : packet::pseudo_header_sum_v4(&f[l->l3 + 12], &f[l->l3 + 16], IPPROTO_TCP,
+                                                    static_cast<uint16_t>(l->l3_end - l->l4));
+    packet::store_be16(&f[l->l4 + 16], packet::csum_fold(ph));
+    EXPECT_NE(f, good);
+    ASSERT_TRUE(finish_partial_checksum(f, l->l4, 16, static_cast<uint32_t>(f.size())));
+    EXPECT_EQ(f, good);
+    EXPECT_FALSE(finish_partial_checksum(f, l->l4, 16, static_cast<uint32_t>(f.size()) + 1));
+  }
+}
+
+TEST(Gso, CompletesOnlyWhatLooksLikeAPartialChecksum) {
+  auto inner = tcp_frame(false, 200, 9);
+  auto f = PacketBuilder()
+               .eth(kMacB, kMacA)
+               .ipv4(*IpAddress::parse("192.168.1.1"), *IpAddress::parse("192.168.1.2"))
+               .udp(50000, 4789)
+               .vxlan(100)
+               .inner(inner)
+               .build();
+  auto l = parse(f, 4789);
+  ASSERT_TRUE(l && l->tunnel);
+  const auto good = f;
+  EXPECT_FALSE(complete_if_partial(f, *l));  // finished: untouched
+  EXPECT_EQ(f, good);
+  uint32_t ph = packet::pseudo_header_sum_v4(&f[l->l3 + 12], &f[l->l3 + 16], IPPROTO_TCP,
+                                             static_cast<uint16_t>(l->l3_end - l->l4));
+  packet::store_be16(&f[l->l4 + 16], packet::csum_fold(ph));  // as CHECKSUM_PARTIAL leaves it
+  EXPECT_TRUE(complete_if_partial(f, *l));
+  EXPECT_EQ(f, good);
+  f[l->l4 + 16] ^= 0x55;  // plainly corrupt: left for decap to drop
+  const auto corrupt = f;
+  EXPECT_FALSE(complete_if_partial(f, *l));
+  EXPECT_EQ(f, corrupt);
+}
+
+TEST(Gso, FillsAWrongChecksumAndKeepsAZeroUdpV4Checksum) {
+  auto f = tcp_frame(false, 50, 1);
+  const auto good = f;
+  f[54 + 10] ^= 0xff;  // payload byte changed: checksum now wrong
+  auto l = parse(f);
+  ASSERT_TRUE(l);
+  EXPECT_FALSE(l4_checksum_ok(f, *l));
+  fill_l4_checksum(f, *l);
+  EXPECT_TRUE(l4_checksum_ok(f, *l));
+
+  auto u = PacketBuilder()
+               .eth(kMacB, kMacA)
+               .ipv4(kIp4A, kIp4B)
+               .udp(1, 2)
+               .udp_checksum(false)
+               .payload(10)
+               .build();
+  auto ul = parse(u);
+  ASSERT_TRUE(ul);
+  fill_l4_checksum(u, *ul);
+  EXPECT_EQ(load_be16(&u[34 + 6]), 0);
+}
+
+TEST(Gso, RejectsEveryTruncationAndNonTcp) {
+  auto f = tcp_frame(true, 100, 1);
+  for (size_t n = 0; n < f.size(); ++n) {
+    EXPECT_FALSE(parse({f.data(), n})) << n;
+  }
+  auto arp = PacketBuilder().eth(kMacB, kMacA).arp_request(kMacA, kIp4A, kIp4B).build();
+  EXPECT_FALSE(parse(arp));
+  auto udp = PacketBuilder().eth(kMacB, kMacA).ipv4(kIp4A, kIp4B).udp(1, 2).payload(3000).build();
+  auto l = parse(udp);
+  ASSERT_TRUE(l);
+  PacketPool pool(4);
+  std::array<Packet*, 4> out{};
+  EXPECT_EQ(segment_tcp(udp, *l, 1000, pool, out).error, SegError::kNotTcp);
+}
+
+TEST(Gso, OutOfBuffersOrRoomLeavesNothingAllocated) {
+  auto f = tcp_frame(false, 5000, 1);
+  auto l = parse(f);
+  ASSERT_TRUE(l);
+  PacketPool pool(2);
+  std::array<Packet*, 8> out{};
+  EXPECT_EQ(segment_tcp(f, *l, 1000, pool, out).error, SegError::kNoBuffer);
+  EXPECT_EQ(pool.available(), 2u);
+  EXPECT_EQ(segment_tcp(f, *l, 1000, pool, std::span<Packet*>(out).first(4)).error,
+            SegError::kNoRoom);
+  EXPECT_EQ(pool.available(), 2u);
+}
+
+}  // namespace
+}  // namespace vgw::gso
