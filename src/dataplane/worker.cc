@@ -1,0 +1,71 @@
+#include "dataplane/worker.h"
+
+#include <poll.h>
+
+#include "dataplane/rcu.h"
+
+namespace vgw::dataplane {
+
+namespace {
+std::vector<Port*> raw_ports(const std::vector<std::unique_ptr<Port>>& ports) {
+  std::vector<Port*> v;
+  for (auto& p : ports) v.push_back(p.get());
+  return v;
+}
+}  // namespace
+
+Worker::Worker(Dataplane& dp, std::vector<std::unique_ptr<Port>> ports,
+               std::unique_ptr<Port> underlay, WorkerOptions opts)
+    : dp_(dp),
+      ctx_(dp.add_worker(ports.size())),
+      opts_(opts),
+      ports_(std::move(ports)),
+      underlay_(std::move(underlay)),
+      pool_(opts.pool_packets),
+      pipeline_(dp, ctx_, pool_, raw_ports(ports_), underlay_.get()) {}
+
+Worker::~Worker() = default;
+
+size_t Worker::run_once() {
+  std::array<Packet*, kBatchSize> batch;
+  size_t got = 0;
+  pipeline_.begin(dp_.current(), dp_.now());
+  for (uint32_t i = 0; i < ports_.size(); ++i) {
+    uint32_t n = ports_[i]->receive(pool_, batch);
+    if (n) {
+      pipeline_.local_ingress(i, {batch.data(), n});
+      got += n;
+    }
+  }
+  if (underlay_) {
+    uint32_t n = underlay_->receive(pool_, batch);
+    if (n) {
+      pipeline_.underlay_ingress({batch.data(), n});
+      got += n;
+    }
+  }
+  pipeline_.flush();
+  return got;
+}
+
+void Worker::run() {
+  rcu::register_thread();
+  std::vector<pollfd> fds;
+  for (auto& p : ports_)
+    if (p->poll_fd() >= 0) fds.push_back(pollfd{p->poll_fd(), POLLIN, 0});
+  if (underlay_ && underlay_->poll_fd() >= 0)
+    fds.push_back(pollfd{underlay_->poll_fd(), POLLIN, 0});
+  while (!stop_.load(std::memory_order_relaxed)) {
+    size_t got = run_once();
+    rcu::quiescent();
+    if (got == 0) {
+      // Idle: block instead of spinning; offline so grace periods need not wait.
+      rcu::offline();
+      ::poll(fds.data(), fds.size(), opts_.idle_poll_ms);
+      rcu::online();
+    }
+  }
+  rcu::unregister_thread();
+}
+
+}  // namespace vgw::dataplane
