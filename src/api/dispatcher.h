@@ -1,0 +1,34 @@
+// The API dispatcher: turns a request (already parsed JSON, or one protocol line)
+// into a call of control::Operations and its result into a response. It knows
+// nothing of sockets, so the unix-socket server here and the HTTP API of a later
+// issue share the same handler functions with different transports.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "control/operations.h"
+
+namespace vgw::api {
+
+class Dispatcher {
+ public:
+  explicit Dispatcher(control::Operations& ops) : ops_(ops) {}
+
+  // One request object -> one response object. Never throws.
+  nlohmann::json handle(const nlohmann::json& request);
+  // One protocol line (without newline) -> one response line (without newline).
+  std::string handle_line(std::string_view line);
+
+  // The handlers, one per command.
+  nlohmann::json show(std::string_view what, const nlohmann::json& args);
+  nlohmann::json apply(std::string_view yaml);
+  nlohmann::json diff(std::string_view yaml);
+
+ private:
+  control::Operations& ops_;
+};
+
+}  // namespace vgw::api

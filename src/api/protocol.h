@@ -1,0 +1,39 @@
+// The local API protocol (notes/CONTRACTS.md): one JSON request per line, one JSON
+// response per line, over a unix socket. Requests:
+//   {"cmd":"show","what":"vteps|networks|fdb|counters|drops","args":{...}}
+//   {"cmd":"apply","config":"<yaml text>"}
+//   {"cmd":"diff","config":"<yaml text>"}
+// Responses: {"ok":true,"data":...} for show, {"ok":true,"changes":[...]} for
+// apply/diff, {"ok":false,"error":"..."} for anything that failed.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace vgw::api {
+
+inline constexpr std::string_view kDefaultSocket = "/run/vgw/vgw.sock";
+// A whole configuration travels in one request; 16 MiB holds ~100k networks of YAML.
+inline constexpr size_t kMaxRequestBytes = 16u << 20;
+
+inline nlohmann::json ok_data(nlohmann::json data) {
+  return {{"ok", true}, {"data", std::move(data)}};
+}
+inline nlohmann::json ok_changes(const std::vector<std::string>& changes) {
+  return {{"ok", true}, {"changes", changes}};
+}
+inline nlohmann::json error_response(std::string_view message) {
+  return {{"ok", false}, {"error", std::string(message)}};
+}
+
+// One response line without its newline. Invalid UTF-8 in strings is replaced, so
+// serialising never throws on data a client sent us.
+inline std::string serialize(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace vgw::api

@@ -1,0 +1,27 @@
+// vgwctl's human output: the JSON answers of the API (notes/CONTRACTS.md) as
+// aligned tables, the way iproute2 and FRR print them. `-j` bypasses this.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace vgw::cli {
+
+// Columns padded to their widest cell, two spaces apart, header first.
+class Table {
+ public:
+  explicit Table(std::vector<std::string> header) { rows_.push_back(std::move(header)); }
+  void add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
+  std::string render() const;
+
+ private:
+  std::vector<std::vector<std::string>> rows_;
+};
+
+// The table (or text) for `show <what>`; data is the "data" member of the answer.
+std::string format_show(std::string_view what, const nlohmann::json& data);
+
+}  // namespace vgw::cli
