@@ -4,7 +4,7 @@
 // kBatchSize for WARMUP + SECONDS seconds, and prints the packets received per
 // second over the last SECONDS. Run it where something blasts frames at the
 // interface (bench/io_drain.sh does both in namespaces, against trafgen).
-//   vgw_io_drain xdp|packet IFNAME [SECONDS=5] [WARMUP=1]
+//   vgw_io_drain xdp|xdp-generic|packet IFNAME [SECONDS=5] [WARMUP=1]
 #include <poll.h>
 
 #include <array>
@@ -22,17 +22,24 @@ using Clock = std::chrono::steady_clock;
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: %s xdp|packet IFNAME [SECONDS=5] [WARMUP=1]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s xdp|xdp-generic|packet IFNAME [SECONDS=5] [WARMUP=1]\n",
+                 argv[0]);
     return 2;
   }
   std::string mode = argv[1], ifname = argv[2];
   double seconds = argc > 3 ? std::atof(argv[3]) : 5.0;
   double warmup = argc > 4 ? std::atof(argv[4]) : 1.0;
+  // VGW_DRAIN_SPIN=1: never sleep in poll() (a busy worker), so the sender's CPU
+  // does no wakeups.
+  const char* spin_env = std::getenv("VGW_DRAIN_SPIN");
+  bool spin = spin_env && std::string(spin_env) == "1";
 
   std::shared_ptr<io::XdpProgram> program;
   std::unique_ptr<Port> port;
-  if (mode == "xdp") {
-    auto prog = io::XdpProgram::attach({.ifname = ifname});
+  if (mode == "xdp" || mode == "xdp-generic") {
+    io::XdpProgramOptions po{.ifname = ifname};
+    if (mode == "xdp-generic") po.mode = io::XdpAttachMode::kGeneric;
+    auto prog = io::XdpProgram::attach(po);
     if (!prog) {
       std::fprintf(stderr, "%s\n", prog.error().message.c_str());
       return 1;
@@ -59,7 +66,7 @@ int main(int argc, char** argv) {
     }
     port = std::move(*p);
   } else {
-    std::fprintf(stderr, "mode must be xdp or packet\n");
+    std::fprintf(stderr, "mode must be xdp, xdp-generic or packet\n");
     return 2;
   }
 
@@ -76,7 +83,7 @@ int main(int argc, char** argv) {
     uint32_t n = port->receive(pool, out);
     for (uint32_t i = 0; i < n; ++i) out[i]->release();
     total += n;
-    if (n == 0) {
+    if (n == 0 && !spin) {
       pollfd pfd{port->poll_fd(), POLLIN, 0};
       poll(&pfd, 1, 1);
       ++polls;

@@ -1,9 +1,12 @@
 #!/bin/sh
 # Drain rate of one worker per receive backend, in the same run (a figure, not a
 # test): trafgen blasts 64-byte frames (60 + FCS) into a veth from namespace B,
-# bench/io_drain.cc drains the other end in namespace A with AF_PACKET then AF_XDP
-# for SECONDS each, and the received pps of each is printed with the offered rate.
+# bench/io_drain.cc drains the other end in namespace A with AF_PACKET, then AF_XDP
+# with native then generic XDP, for SECONDS each, and the received pps of each is printed with the offered rate.
 # trafgen runs on CPU0 and the drain on CPU1. Needs root and netsniff-ng.
+# On a veth the kernel's receive work (AF_PACKET ring copy, or veth's XDP path and
+# the copy into the UMEM) runs on the sender's CPU, so the offered rate is part of
+# the result. VGW_DRAIN_SPIN=1 makes the drain busy-poll instead of sleeping.
 #   bench/io_drain.sh [BUILD_DIR=build] [SECONDS=5]
 set -eu
 BUILD=${1:-build}
@@ -17,7 +20,7 @@ TAG=vgwbd$$
 NA=${TAG}A NB=${TAG}B IA=${TAG}a IB=${TAG}b
 CFG=$(mktemp)
 cleanup() {
-  [ -n "${TG:-}" ] && kill "$TG" 2>/dev/null || true
+  [ -n "${TG:-}" ] && kill -INT "$TG" 2>/dev/null || true
   ip netns del "$NA" 2>/dev/null || true
   ip netns del "$NB" 2>/dev/null || true
   rm -f "$CFG"
@@ -40,8 +43,10 @@ CFG
 
 tx_packets() { ip netns exec "$NB" cat "/sys/class/net/$IB/statistics/tx_packets"; }
 
-for mode in packet xdp; do
-  ip netns exec "$NB" taskset -c 0 trafgen -q -P 1 -C --dev "$IB" --conf "$CFG" >/dev/null 2>&1 &
+for mode in packet xdp xdp-generic; do
+  # timeout signals trafgen's whole process group (trafgen forks its sender).
+  ip netns exec "$NB" timeout -s INT $((SECONDS_ + 4)) taskset -c 0 \
+    trafgen -P 1 -C --dev "$IB" --conf "$CFG" >/dev/null 2>&1 &
   TG=$!
   sleep 1
   t0=$(tx_packets)
@@ -49,7 +54,7 @@ for mode in packet xdp; do
   ip netns exec "$NA" taskset -c 1 "$BIN" "$mode" "$IA" "$SECONDS_" 1
   t1=$(tx_packets)
   s1=$(date +%s.%N)
-  kill "$TG"; wait "$TG" 2>/dev/null || true
+  wait "$TG" 2>/dev/null || true
   TG=
   echo "  offered by trafgen: $(echo "($t1 - $t0) / ($s1 - $s0)" | bc) pps"
 done

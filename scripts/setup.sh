@@ -9,10 +9,10 @@ pkgs=(
   build-essential g++ clang cmake ninja-build clang-format pkg-config
   # libraries
   libgtest-dev libgmock-dev libbenchmark-dev libyaml-cpp-dev nlohmann-json3-dev
-  libcli11-dev libspdlog-dev libfmt-dev libmnl-dev liburcu-dev
+  libcli11-dev libspdlog-dev libfmt-dev libmnl-dev liburcu-dev libxdp-dev libbpf-dev libcpp-httplib-dev
   # network tools used by the tests, the demo and the benchmarks
   iproute2 iputils-ping tshark tcpdump iperf3 python3-scapy netsniff-ng nftables
-  ethtool valgrind procps psmisc python3-pytest
+  ethtool valgrind procps psmisc python3-pytest frr
 )
 
 missing=()

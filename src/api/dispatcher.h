@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "control/evpn.h"
 #include "control/operations.h"
 
 namespace vgw::api {
@@ -26,9 +27,18 @@ class Dispatcher {
   nlohmann::json show(std::string_view what, const nlohmann::json& args);
   nlohmann::json apply(std::string_view yaml);
   nlohmann::json diff(std::string_view yaml);
+  // The controller API (control/operations.h): cmd is fdb_add, fdb_remove,
+  // flood_add or flood_remove; entries is the JSON array of the request.
+  nlohmann::json controller(std::string_view cmd, const nlohmann::json& entries);
+
+  // `show evpn` (args: view peers|routes, type, vni) reads the EVPN agent, when
+  // the daemon runs one.
+  void set_evpn(const control::EvpnAgent* evpn) { evpn_ = evpn; }
+  nlohmann::json show_evpn(const nlohmann::json& args);
 
  private:
   control::Operations& ops_;
+  const control::EvpnAgent* evpn_ = nullptr;
 };
 
 }  // namespace vgw::api

@@ -1,8 +1,13 @@
 // The local API protocol (notes/CONTRACTS.md): one JSON request per line, one JSON
 // response per line, over a unix socket. Requests:
-//   {"cmd":"show","what":"vteps|networks|fdb|counters|drops","args":{...}}
+//   {"cmd":"show","what":"vteps|networks|fdb|counters|drops|config","args":{...}}
 //   {"cmd":"apply","config":"<yaml text>"}
 //   {"cmd":"diff","config":"<yaml text>"}
+//   {"cmd":"fdb_add","entries":[{"network":"web"|"vni":100,"mac":"aa:..","remote":"192.0.2.1"}]}
+//   {"cmd":"fdb_remove","entries":[{"network":"web"|"vni":100,"mac":"aa:.."}]}
+//   {"cmd":"flood_add"|"flood_remove","entries":[{"network":"web"|"vni":100,"remote":"192.0.2.1"}]}
+//     -> {"ok":true,"data":{"added":N,"replaced":N,"unchanged":N,"removed":N,"absent":N,
+//                           "not_owned":N}}   (the controller API, control/operations.h)
 // Responses: {"ok":true,"data":...} for show, {"ok":true,"changes":[...]} for
 // apply/diff, {"ok":false,"error":"..."} for anything that failed.
 #pragma once

@@ -150,6 +150,41 @@ std::string Table::render() const {
   return out;
 }
 
+namespace {
+
+// `show evpn peers`, like FRR's `show bgp l2vpn evpn summary`.
+std::string format_evpn_peers(const json& d) {
+  if (!d.value("running", false)) return "EVPN is not configured\n";
+  std::string out = fmt::format("BGP router identifier {}, local AS number {}, VTEP {}\n",
+                                field(d, "router_id"), field(d, "asn"), field(d, "local_address"));
+  std::string listen_error = d.value("listen_error", std::string());
+  if (!listen_error.empty()) out += "Listener: " + listen_error + "\n";
+  out += "\n";
+  Table t({"NEIGHBOR", "AS", "TYPE", "STATE", "UP(s)", "HOLD", "RCVD", "SENT", "LAST-ERROR"});
+  for (const auto& p : d.value("peers", json::array()))
+    t.add({field(p, "address"), field(p, "remote_as"), field(p, "type"), field(p, "state"),
+           field(p, "uptime_s"), field(p, "hold_time"), field(p, "routes_received"),
+           field(p, "routes_sent"),
+           p.value("last_error", std::string()).empty() ? "-" : field(p, "last_error")});
+  return out + t.render();
+}
+
+// `show evpn routes`, like FRR's `show bgp l2vpn evpn route`.
+std::string format_evpn_routes(const json& d) {
+  Table t({"RD", "PREFIX", "VNI", "FROM", "NEXT-HOP", "SEQ", "EXT-COMMUNITIES"});
+  for (const auto& r : d)
+    t.add({field(r, "rd"), field(r, "prefix"), field(r, "vni"), field(r, "source"),
+           field(r, "next_hop"), field(r, "sequence"),
+           joined(r.value("ext_communities", json::array()), " ")});
+  return t.render();
+}
+
+}  // namespace
+
+std::string format_evpn(std::string_view view, const nlohmann::json& data) {
+  return view == "routes" ? format_evpn_routes(data) : format_evpn_peers(data);
+}
+
 std::string format_show(std::string_view what, const nlohmann::json& data) {
   if (what == "vteps") return format_vteps(data);
   if (what == "networks") return format_networks(data);

@@ -23,5 +23,7 @@ class Table {
 
 // The table (or text) for `show <what>`; data is the "data" member of the answer.
 std::string format_show(std::string_view what, const nlohmann::json& data);
+// `show evpn peers|routes` (view "peers" or "routes").
+std::string format_evpn(std::string_view view, const nlohmann::json& data);
 
 }  // namespace vgw::cli

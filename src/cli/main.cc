@@ -1,5 +1,6 @@
 // vgwctl: the command-line client of vgwd (SPEC "Operation").
 //   vgwctl [-j] [--socket PATH] show vteps|networks|fdb [--network N]|counters|drops
+//   vgwctl [-j] [--socket PATH] show evpn [peers|routes] [--type N] [--vni N]
 //   vgwctl [--socket PATH] apply -f FILE
 //   vgwctl [--socket PATH] diff -f FILE
 // The socket is --socket, else $VGW_SOCKET, else /run/vgw/vgw.sock. Answers go
@@ -81,6 +82,15 @@ int main(int argc, char** argv) {
   fdb->add_option("-n,--network", fdb_network, "only this network");
   show->add_subcommand("counters", "port, network, remote, worker and FDB counters");
   show->add_subcommand("drops", "dropped packets by reason");
+  auto* evpn = show->add_subcommand("evpn", "the BGP-EVPN speaker: peers or routes");
+  std::string evpn_view = "peers";
+  int evpn_type = 0;
+  uint32_t evpn_vni = 0;
+  evpn->add_option("view", evpn_view, "peers (default) or routes")
+      ->check(CLI::IsMember({"peers", "routes"}));
+  evpn->add_option("--type", evpn_type, "only routes of this type (2, 3, 5)")
+      ->check(CLI::IsMember({2, 3, 5}));
+  evpn->add_option("--vni", evpn_vni, "only routes of this VNI")->check(CLI::Range(1, 16777215));
 
   std::string file;
   auto* apply = app.add_subcommand("apply", "apply a configuration file as one transaction");
@@ -100,10 +110,17 @@ int main(int argc, char** argv) {
     std::string what = show->get_subcommands().front()->get_name();
     nlohmann::json req = {{"cmd", "show"}, {"what", what}};
     if (what == "fdb" && !fdb_network.empty()) req["args"] = {{"network", fdb_network}};
+    if (what == "evpn") {
+      req["args"] = {{"view", evpn_view}};
+      if (evpn_type) req["args"]["type"] = evpn_type;
+      if (evpn_vni) req["args"]["vni"] = evpn_vni;
+    }
     if (!call(socket, req, response, status)) return status;
     const nlohmann::json& data = response["data"];
     if (json_out)
       std::cout << data.dump(2) << "\n";
+    else if (what == "evpn")
+      std::cout << vgw::cli::format_evpn(evpn_view, data);
     else
       std::cout << vgw::cli::format_show(what, data);
     return 0;

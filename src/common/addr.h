@@ -23,9 +23,8 @@ struct MacAddress {
     unsigned v[6];
     char tail;
     std::string str(s);
-    if (str.size() != 17 ||
-        std::sscanf(str.c_str(), "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4],
-                    &v[5], &tail) != 6)
+    if (str.size() != 17 || std::sscanf(str.c_str(), "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1],
+                                        &v[2], &v[3], &v[4], &v[5], &tail) != 6)
       return std::nullopt;
     for (int i = 0; i < 6; ++i) m.b[i] = static_cast<uint8_t>(v[i]);
     return m;
@@ -125,7 +124,8 @@ struct IpPrefix {
       return p;
     }
     std::string lens(s.substr(slash + 1));
-    if (lens.empty() || lens.size() > 3 || lens.find_first_not_of("0123456789") != std::string::npos)
+    if (lens.empty() || lens.size() > 3 ||
+        lens.find_first_not_of("0123456789") != std::string::npos)
       return std::nullopt;
     unsigned l = static_cast<unsigned>(std::stoul(lens));
     if (l > max) return std::nullopt;

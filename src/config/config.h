@@ -39,20 +39,20 @@ struct Port {
 enum class UnderlayIo { kPacket, kSocket, kXdp };
 
 struct Underlay {
-  std::string interface;           // the kernel keeps its address
+  std::string interface;  // the kernel keeps its address
   UnderlayIo io = UnderlayIo::kPacket;
-  uint32_t mtu = 0;                // 0 = the interface's MTU
+  uint32_t mtu = 0;  // 0 = the interface's MTU
   bool operator==(const Underlay&) const = default;
 };
 
 struct Vtep {
-  IpAddress source;                // an address the kernel has on the underlay
+  IpAddress source;  // an address the kernel has on the underlay
   uint16_t udp_port = 4789;
   uint16_t source_port_min = 49152;
   uint16_t source_port_max = 65535;
   bool allow_unknown_sources = false;  // decapsulate only from known remote VTEPs
   uint8_t ttl = 64;
-  bool df = false;                 // set DF on the outer IPv4 header
+  bool df = false;  // set DF on the outer IPv4 header
   bool operator==(const Vtep&) const = default;
 };
 
@@ -71,7 +71,7 @@ enum class FloodMode { kHeadEnd, kMulticast, kEvpn, kNone };
 
 struct StaticMac {
   MacAddress mac;
-  std::string port;           // either a local port (with vlan) ...
+  std::string port;  // either a local port (with vlan) ...
   uint16_t vlan = 0;
   std::optional<IpAddress> remote;  // ... or a remote VTEP
   bool operator==(const StaticMac&) const = default;
@@ -82,14 +82,14 @@ struct Network {
   std::string tenant;
   std::optional<uint32_t> vni;  // none: a local-only segment
   FloodMode flood = FloodMode::kHeadEnd;
-  std::vector<IpAddress> remotes;        // static head-end list
+  std::vector<IpAddress> remotes;  // static head-end list
   std::optional<IpAddress> multicast_group;
-  uint32_t mac_limit = 0;                // 0 = no limit
-  uint32_t ageing = 300;                 // seconds; 0 = never age
+  uint32_t mac_limit = 0;  // 0 = no limit
+  uint32_t ageing = 300;   // seconds; 0 = never age
   bool arp_suppression = true;
-  bool allow_inner_vlan = false;         // pass inner 802.1Q frames (RFC 7348 §6.1: drop)
+  bool allow_inner_vlan = false;  // pass inner 802.1Q frames (RFC 7348 §6.1: drop)
   std::vector<Attachment> attachments;
-  std::vector<StaticMac> static_macs;    // `macs:` in YAML
+  std::vector<StaticMac> static_macs;  // `macs:` in YAML
   bool operator==(const Network&) const = default;
 };
 
@@ -121,10 +121,25 @@ struct EvpnNeighbor {
   bool operator==(const EvpnNeighbor&) const = default;
 };
 
+// Per-VNI EVPN settings; a VNI not listed gets FRR's auto-derived values (RD
+// router-id:index, RT asn:vni). Route targets in FRR's text ("65000:100",
+// "1.2.3.4:100"); route-targets apply to import and export, the others to one.
+struct EvpnVni {
+  uint32_t vni = 0;
+  std::string rd;  // "" = auto
+  std::vector<std::string> route_targets;
+  std::vector<std::string> import_route_targets;
+  std::vector<std::string> export_route_targets;
+  bool operator==(const EvpnVni&) const = default;
+};
+
 struct Evpn {
   uint32_t asn = 0;
-  std::optional<IpAddress> router_id;
+  std::optional<IpAddress> router_id;  // default: vtep.source
   std::vector<EvpnNeighbor> neighbors;
+  uint16_t hold_time = 90;      // seconds we propose; 0 or 3..65535
+  uint32_t connect_retry = 10;  // seconds between connection attempts
+  std::vector<EvpnVni> vnis;
   bool operator==(const Evpn&) const = default;
 };
 

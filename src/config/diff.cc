@@ -223,8 +223,28 @@ std::vector<std::string> diff(const Config& a, const Config& b) {
   if (!a.evpn && b.evpn) out.push_back("+ evpn (asn " + std::to_string(b.evpn->asn) + ")");
   if (a.evpn && b.evpn && !(*a.evpn == *b.evpn)) {
     Lines l;
-    field_changes({{"asn", str(a.evpn->asn)}, {"router-id", str(a.evpn->router_id)}},
-                  {{"asn", str(b.evpn->asn)}, {"router-id", str(b.evpn->router_id)}}, l);
+    field_changes({{"asn", str(a.evpn->asn)},
+                   {"router-id", str(a.evpn->router_id)},
+                   {"hold-time", str(a.evpn->hold_time)},
+                   {"connect-retry", str(a.evpn->connect_retry)}},
+                  {{"asn", str(b.evpn->asn)},
+                   {"router-id", str(b.evpn->router_id)},
+                   {"hold-time", str(b.evpn->hold_time)},
+                   {"connect-retry", str(b.evpn->connect_retry)}},
+                  l);
+    auto vnis = [](const Evpn& e) {
+      Lines n;
+      for (const auto& v : e.vnis) {
+        std::string line = "vni " + std::to_string(v.vni);
+        if (!v.rd.empty()) line += " rd " + v.rd;
+        for (const auto& x : v.route_targets) line += " rt " + x;
+        for (const auto& x : v.import_route_targets) line += " import-rt " + x;
+        for (const auto& x : v.export_route_targets) line += " export-rt " + x;
+        n.push_back(line);
+      }
+      return n;
+    };
+    set_changes(vnis(*a.evpn), vnis(*b.evpn), l);
     auto neighbors = [](const Evpn& e) {
       Lines n;
       for (const auto& x : e.neighbors)

@@ -83,9 +83,19 @@ nlohmann::json to_json(const Config& c) {
     json nbs = json::array();
     for (const auto& nb : c.evpn->neighbors)
       nbs.push_back({{"address", nb.address.to_string()}, {"remote_as", nb.remote_as}});
+    json vnis = json::array();
+    for (const auto& v : c.evpn->vnis)
+      vnis.push_back({{"vni", v.vni},
+                      {"rd", v.rd},
+                      {"route_targets", v.route_targets},
+                      {"import_route_targets", v.import_route_targets},
+                      {"export_route_targets", v.export_route_targets}});
     j["evpn"] = {{"asn", c.evpn->asn},
                  {"router_id", ip_or_null(c.evpn->router_id)},
-                 {"neighbors", std::move(nbs)}};
+                 {"neighbors", std::move(nbs)},
+                 {"hold_time", c.evpn->hold_time},
+                 {"connect_retry", c.evpn->connect_retry},
+                 {"vnis", std::move(vnis)}};
   } else {
     j["evpn"] = nullptr;
   }

@@ -292,6 +292,25 @@ Status check_router(const Router& r, const std::string& path,
   return {};
 }
 
+// FRR's RD/RT text: "ASN:n" (ASN up to 32 bits; n up to 32 bits with a 16-bit
+// ASN, else 16 bits) or "a.b.c.d:n" (n up to 16 bits).
+bool valid_rd_rt(const std::string& s) {
+  size_t colon = s.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == s.size()) return false;
+  std::string left = s.substr(0, colon), right = s.substr(colon + 1);
+  auto num = [](const std::string& t, uint64_t max) -> bool {
+    if (t.empty() || t.size() > 10 || t.find_first_not_of("0123456789") != std::string::npos)
+      return false;
+    return std::stoull(t) <= max;
+  };
+  if (left.find('.') != std::string::npos) {
+    auto a = IpAddress::parse(left);
+    return a && !a->v6 && num(right, 0xffff);
+  }
+  if (!num(left, 0xffffffffu)) return false;
+  return num(right, std::stoull(left) > 0xffff ? 0xffff : 0xffffffffu);
+}
+
 Status check_evpn(const Evpn& e) {
   if (e.asn == 0) return err("evpn.asn", "0 is out of range 1..4294967295");
   if (e.router_id) {
@@ -309,6 +328,29 @@ Status check_evpn(const Evpn& e) {
       return err(p + ".address", nb.address.to_string() + " is listed twice");
     if (nb.remote_as == 0) return err(p + ".remote-as", "0 is out of range 1..4294967295");
   }
+  if (e.hold_time == 1 || e.hold_time == 2)
+    return err("evpn.hold-time", std::to_string(e.hold_time) + " s: must be 0 or at least 3");
+  if (e.connect_retry == 0) return err("evpn.connect-retry", "0 is out of range 1..65535");
+  std::unordered_set<uint32_t> vnis;
+  for (size_t i = 0; i < e.vnis.size(); ++i) {
+    const EvpnVni& v = e.vnis[i];
+    std::string p = "evpn.vnis[" + std::to_string(i) + "]";
+    if (v.vni == 0 || v.vni > kMaxVni) return err(p + ".vni", "out of range 1..16777215");
+    if (!vnis.insert(v.vni).second)
+      return err(p + ".vni", std::to_string(v.vni) + " is listed twice");
+    if (!v.rd.empty() && !valid_rd_rt(v.rd))
+      return err(p + ".rd", "'" + v.rd + "' is not a route distinguisher (ASN:n or a.b.c.d:n)");
+    auto check = [&](const std::vector<std::string>& l, const char* field) -> Status {
+      for (size_t j = 0; j < l.size(); ++j)
+        if (!valid_rd_rt(l[j]))
+          return err(p + "." + field + "[" + std::to_string(j) + "]",
+                     "'" + l[j] + "' is not a route target (ASN:n or a.b.c.d:n)");
+      return {};
+    };
+    if (auto s = check(v.route_targets, "route-targets"); !s) return s;
+    if (auto s = check(v.import_route_targets, "import-route-targets"); !s) return s;
+    if (auto s = check(v.export_route_targets, "export-route-targets"); !s) return s;
+  }
   return {};
 }
 
@@ -324,8 +366,8 @@ Status validate(const Config& c) {
     std::string path = "ports[" + (p.name.empty() ? std::to_string(i) : p.name) + "]";
     if (p.name.empty()) return err(path + ".name", "must not be empty");
     if (!ports.insert(p.name).second) return err(path + ".name", q(p.name) + " is listed twice");
-    if (p.io != "packet" && p.io != "memory")
-      return err(path + ".io", q(p.io) + " is not one of packet, memory");
+    if (p.io != "packet" && p.io != "xdp" && p.io != "memory")
+      return err(path + ".io", q(p.io) + " is not one of packet, xdp, memory");
     if (p.name == c.underlay.interface)
       return err(
           path + ".name",

@@ -266,8 +266,8 @@ Port read_port(const YAML::Node& n, const std::string& path) {
   p.name = name(o.required("name"), o.path("name"), 15);
   if (o.has("io")) {
     p.io = text(o.get("io"), o.path("io"));
-    if (p.io != "packet" && p.io != "memory")
-      fail(o.path("io"), quoted(p.io) + " is not one of packet, memory");
+    if (p.io != "packet" && p.io != "xdp" && p.io != "memory")
+      fail(o.path("io"), quoted(p.io) + " is not one of packet, xdp, memory");
   }
   return p;
 }
@@ -412,7 +412,7 @@ Router read_router(const YAML::Node& n, const std::string& path) {
 }
 
 Evpn read_evpn(const YAML::Node& n) {
-  Object o(n, "evpn", {"asn", "router-id", "neighbors"});
+  Object o(n, "evpn", {"asn", "router-id", "neighbors", "hold-time", "connect-retry", "vnis"});
   Evpn e;
   e.asn = static_cast<uint32_t>(number(o.required("asn"), o.path("asn"), 1, 4'294'967'295u));
   if (o.has("router-id")) e.router_id = ip(o.get("router-id"), o.path("router-id"));
@@ -423,6 +423,25 @@ Evpn read_evpn(const YAML::Node& n) {
     nb.remote_as = static_cast<uint32_t>(
         number(no.required("remote-as"), no.path("remote-as"), 1, 4'294'967'295u));
     e.neighbors.push_back(nb);
+  });
+  if (o.has("hold-time"))
+    e.hold_time = static_cast<uint16_t>(number(o.get("hold-time"), o.path("hold-time"), 0, 65535));
+  if (o.has("connect-retry"))
+    e.connect_retry =
+        static_cast<uint32_t>(number(o.get("connect-retry"), o.path("connect-retry"), 1, 65535));
+  each(o.get("vnis"), o.path("vnis"), [&](const YAML::Node& x, const std::string& p) {
+    Object vo(x, p, {"vni", "rd", "route-targets", "import-route-targets", "export-route-targets"});
+    EvpnVni v;
+    v.vni = static_cast<uint32_t>(number(vo.required("vni"), vo.path("vni"), 1, kMaxVni));
+    if (vo.has("rd")) v.rd = text(vo.get("rd"), vo.path("rd"));
+    auto strings = [&](const char* key, std::vector<std::string>& out) {
+      each(vo.get(key), vo.path(key),
+           [&](const YAML::Node& y, const std::string& yp) { out.push_back(text(y, yp)); });
+    };
+    strings("route-targets", v.route_targets);
+    strings("import-route-targets", v.import_route_targets);
+    strings("export-route-targets", v.export_route_targets);
+    e.vnis.push_back(std::move(v));
   });
   return e;
 }
@@ -604,6 +623,28 @@ std::string to_yaml(const Config& c) {
       out << YAML::Key << "remote-as" << YAML::Value << nb.remote_as << YAML::EndMap;
     }
     out << YAML::EndSeq;
+    if (c.evpn->hold_time != Evpn{}.hold_time)
+      out << YAML::Key << "hold-time" << YAML::Value << c.evpn->hold_time;
+    if (c.evpn->connect_retry != Evpn{}.connect_retry)
+      out << YAML::Key << "connect-retry" << YAML::Value << c.evpn->connect_retry;
+    if (!c.evpn->vnis.empty()) {
+      out << YAML::Key << "vnis" << YAML::Value << YAML::BeginSeq;
+      for (const auto& v : c.evpn->vnis) {
+        out << YAML::BeginMap << YAML::Key << "vni" << YAML::Value << v.vni;
+        if (!v.rd.empty()) out << YAML::Key << "rd" << YAML::Value << v.rd;
+        auto strings = [&](const char* key, const std::vector<std::string>& l) {
+          if (l.empty()) return;
+          out << YAML::Key << key << YAML::Value << YAML::Flow << YAML::BeginSeq;
+          for (const auto& x : l) out << x;
+          out << YAML::EndSeq;
+        };
+        strings("route-targets", v.route_targets);
+        strings("import-route-targets", v.import_route_targets);
+        strings("export-route-targets", v.export_route_targets);
+        out << YAML::EndMap;
+      }
+      out << YAML::EndSeq;
+    }
     out << YAML::EndMap;
   }
 

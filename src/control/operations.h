@@ -4,11 +4,14 @@
 // per operation). control::Service implements it; the API tests use a fake.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "common/addr.h"
 #include "common/result.h"
 #include "config/config.h"
 
@@ -17,6 +20,59 @@ namespace vgw::control {
 // What `show fdb` may be narrowed to.
 struct FdbFilter {
   std::string network;  // empty = every network
+};
+
+// ---- Controller API (SPEC "Control plane": a controller programs MAC -> VTEP
+// entries directly, NSX-style; EVPN installs its type-2/type-3 routes through
+// the same calls). Contract:
+//  - Each entry is owned by the Owner that installed it: a MAC entry by one owner
+//    (the last to add it), a flood-list member by every owner that added it
+//    (removed from the flood list when the last one removes it). A remove by an
+//    owner that does not own the entry leaves it alone (counted in not_owned),
+//    so a peer's withdrawal removes exactly what that peer installed.
+//  - MAC entries show in `show fdb` as type "api" (Origin::kApi) or "evpn"
+//    (Origin::kEvpn) with their remote; they are never aged and learning never
+//    overwrites them (a learned entry for the same MAC is replaced). A MAC that
+//    the configuration pins (static) is an error: configuration wins.
+//  - Remote VTEPs they name are added to the remote list (`show vteps` origin
+//    "api"/"evpn") when not already known. Flood members are added to the
+//    network's head-end list after the configured ones (not when flood: none).
+//  - A bulk call is all or nothing: every entry is checked first (errors name
+//    entries[i] and the field), then all are applied. O(n) in the entries.
+//  - Entries survive `apply` while their network exists; removing a network
+//    removes them.
+enum class Origin : uint8_t { kApi, kEvpn };
+
+struct Owner {
+  Origin origin = Origin::kApi;
+  std::string id;  // who within the origin: "" for the API, the peer address for EVPN
+  bool operator==(const Owner&) const = default;
+};
+
+// A network named by name, or (name empty) by VNI.
+struct NetworkRef {
+  std::string name;
+  uint32_t vni = 0;
+};
+
+struct RemoteMac {
+  NetworkRef network;
+  MacAddress mac;
+  IpAddress remote;  // ignored by remove_remote_macs
+};
+
+struct FloodMember {
+  NetworkRef network;
+  IpAddress remote;
+};
+
+struct BulkResult {
+  size_t added = 0;      // new entries
+  size_t replaced = 0;   // entries that changed (another remote, or another owner)
+  size_t unchanged = 0;  // already there as given
+  size_t removed = 0;
+  size_t absent = 0;     // removes of entries that were not there
+  size_t not_owned = 0;  // removes of entries another owner installed
 };
 
 class Operations {
@@ -35,6 +91,20 @@ class Operations {
   virtual Result<nlohmann::json> show_fdb(const FdbFilter& filter) const = 0;
   virtual nlohmann::json show_counters() const = 0;
   virtual nlohmann::json show_drops() const = 0;
+  // The running configuration (config::to_json).
+  virtual nlohmann::json show_config() const = 0;
+
+  // The controller API (see above).
+  virtual Result<BulkResult> add_remote_macs(const std::vector<RemoteMac>& entries,
+                                             const Owner& owner) = 0;
+  virtual Result<BulkResult> remove_remote_macs(const std::vector<RemoteMac>& entries,
+                                                const Owner& owner) = 0;
+  virtual Result<BulkResult> add_flood_members(const std::vector<FloodMember>& entries,
+                                               const Owner& owner) = 0;
+  virtual Result<BulkResult> remove_flood_members(const std::vector<FloodMember>& entries,
+                                                  const Owner& owner) = 0;
+  // Removes everything the owner installed (an EVPN session lost).
+  virtual BulkResult withdraw_owner(const Owner& owner) = 0;
 };
 
 }  // namespace vgw::control

@@ -14,7 +14,12 @@ namespace vgw::control {
 
 Service::Service(dataplane::Dataplane& dp, PortFactory& ports, UnderlayResolver& underlay,
                  WorkerRunner& runner, ServiceOptions options)
-    : dp_(dp), ports_(ports), underlay_(underlay), runner_(runner), opts_(std::move(options)) {}
+    : dp_(dp),
+      ports_(ports),
+      underlay_(underlay),
+      runner_(runner),
+      opts_(std::move(options)),
+      controller_(dp) {}
 
 Service::~Service() {
   shutdown();
@@ -152,6 +157,7 @@ Result<std::vector<std::string>> Service::apply(const config::Config& next) {
     return applied.error();
   }
   dp_.set_underlay_for_learned_remotes(info);
+  controller_.reconcile(info);  // the snapshot was rebuilt from configuration alone
   if (reopen) {
     start_workers(std::move(*opened));
     workers_ = workers;
@@ -186,6 +192,36 @@ void Service::underlay_changed() {
   if (!configured_) return;
   last_resolve_ = dp_.now();
   dp_.update_underlay(underlay_info(config_));
+}
+
+// ---- Controller API: one call each, shared by the API and (later) EVPN ----
+
+Result<BulkResult> Service::add_remote_macs(const std::vector<RemoteMac>& entries,
+                                            const Owner& owner) {
+  if (!configured_) return make_error("controller: no configuration applied yet");
+  return controller_.add_macs(entries, owner, underlay_info(config_));
+}
+
+Result<BulkResult> Service::remove_remote_macs(const std::vector<RemoteMac>& entries,
+                                               const Owner& owner) {
+  if (!configured_) return make_error("controller: no configuration applied yet");
+  return controller_.remove_macs(entries, owner);
+}
+
+Result<BulkResult> Service::add_flood_members(const std::vector<FloodMember>& entries,
+                                              const Owner& owner) {
+  if (!configured_) return make_error("controller: no configuration applied yet");
+  return controller_.add_flood(entries, owner, underlay_info(config_));
+}
+
+Result<BulkResult> Service::remove_flood_members(const std::vector<FloodMember>& entries,
+                                                 const Owner& owner) {
+  if (!configured_) return make_error("controller: no configuration applied yet");
+  return controller_.remove_flood(entries, owner);
+}
+
+BulkResult Service::withdraw_owner(const Owner& owner) {
+  return controller_.withdraw(owner);
 }
 
 void Service::shutdown() {

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "control/controller_state.h"
 #include "control/deps.h"
 #include "control/operations.h"
 #include "dataplane/dataplane.h"
@@ -65,6 +66,16 @@ class Service final : public Operations {
   Result<nlohmann::json> show_fdb(const FdbFilter& filter) const override;
   nlohmann::json show_counters() const override;
   nlohmann::json show_drops() const override;
+  nlohmann::json show_config() const override;
+  Result<BulkResult> add_remote_macs(const std::vector<RemoteMac>& entries,
+                                     const Owner& owner) override;
+  Result<BulkResult> remove_remote_macs(const std::vector<RemoteMac>& entries,
+                                        const Owner& owner) override;
+  Result<BulkResult> add_flood_members(const std::vector<FloodMember>& entries,
+                                       const Owner& owner) override;
+  Result<BulkResult> remove_flood_members(const std::vector<FloodMember>& entries,
+                                          const Owner& owner) override;
+  BulkResult withdraw_owner(const Owner& owner) override;
 
   // ---- Control loop ----
   // Periodic work: drains learn rings, ages one slice, retries unresolved next
@@ -104,6 +115,7 @@ class Service final : public Operations {
   uint32_t workers_ = 0;
   uint32_t last_resolve_ = 0;
   std::vector<uint32_t> worker_ids_;  // the running workers (retired ones keep counting)
+  ControllerState controller_;        // what the controller API / EVPN installed
 };
 
 }  // namespace vgw::control

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "config/json.h"
 #include "config/names.h"
 #include "control/service.h"
 
@@ -124,6 +125,8 @@ Result<json> Service::show_fdb(const FdbFilter& filter) const {
       type = "static";
     else if (e.type == dataplane::FdbType::kEvpn)
       type = "evpn";
+    else if (e.type == dataplane::FdbType::kApi)
+      type = "api";
     else if (loc.is_remote())
       type = "remote";
     json j = {{"network", net.name},
@@ -213,6 +216,10 @@ json Service::show_drops() const {
     out.push_back({{"reason", std::string(dataplane::drop_name(d))}, {"count", totals.drops[i]}});
   }
   return out;
+}
+
+json Service::show_config() const {
+  return config::to_json(config_);
 }
 
 }  // namespace vgw::control

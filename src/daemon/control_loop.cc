@@ -34,14 +34,14 @@ int run_control_loop(control::Service& service, control::UnderlayResolver& under
   timerfd_settime(timer, 0, &its, nullptr);
 
   enum { kSignal, kTimer, kApi, kUnderlay, kCount };
-  pollfd fds[kCount] = {{signal_fd, POLLIN, 0},
-                        {timer, POLLIN, 0},
-                        {server.fd(), POLLIN, 0},
-                        {underlay.fd(), POLLIN, 0}};
-  const nfds_t nfds = underlay.fd() >= 0 ? kCount : kCount - 1;
+  std::vector<pollfd> fds = {{signal_fd, POLLIN, 0},
+                             {timer, POLLIN, 0},
+                             {server.fd(), POLLIN, 0},
+                             {underlay.fd(), POLLIN, 0}};  // fd -1 is ignored by poll()
+  for (const auto& e : options.extra) fds.push_back({e.fd, POLLIN, 0});
   int signo = 0;
   while (signo == 0) {
-    int n = ::poll(fds, nfds, -1);
+    int n = ::poll(fds.data(), fds.size(), -1);
     if (n < 0) {
       if (errno == EINTR) continue;
       spdlog::critical("control loop: poll failed: {}", std::strerror(errno));
@@ -58,7 +58,7 @@ int run_control_loop(control::Service& service, control::UnderlayResolver& under
         signo = static_cast<int>(si.ssi_signo);
       }
     }
-    if (nfds > kUnderlay && (fds[kUnderlay].revents & POLLIN)) {
+    if (fds[kUnderlay].revents & POLLIN) {
       if (underlay.process()) service.underlay_changed();
     }
     if (fds[kTimer].revents & POLLIN) {
@@ -67,6 +67,8 @@ int run_control_loop(control::Service& service, control::UnderlayResolver& under
       service.tick();
     }
     if (fds[kApi].revents & POLLIN) server.process();
+    for (size_t i = 0; i < options.extra.size(); ++i)
+      if (fds[kCount + i].revents & POLLIN) options.extra[i].on_readable();
   }
   ::close(timer);
   return signo;

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
+#include <vector>
 
 #include "api/server.h"
 #include "control/service.h"
@@ -13,6 +15,13 @@ namespace vgw::daemon {
 
 struct LoopOptions {
   std::chrono::milliseconds tick{50};
+  // More fds to poll, each with what to do when it is readable on the control
+  // thread (the HTTP API's ControlQueue; later the EVPN speaker's sockets).
+  struct ExtraFd {
+    int fd;
+    std::function<void()> on_readable;
+  };
+  std::vector<ExtraFd> extra;
 };
 
 // Blocks SIGTERM, SIGINT and SIGHUP in the calling thread (and so in every thread

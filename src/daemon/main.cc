@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -15,9 +16,12 @@
 #include <spdlog/spdlog.h>
 #include <CLI/CLI.hpp>
 
+#include "api/control_queue.h"
 #include "api/dispatcher.h"
+#include "api/http_server.h"
 #include "api/server.h"
 #include "config/load.h"
+#include "control/evpn.h"
 #include "control/service.h"
 #include "control/thread_runner.h"
 #include "control_loop.h"
@@ -103,8 +107,40 @@ int main(int argc, char** argv) {
                cfg.ports.size(), service.worker_count());
   spdlog::info("event=listening socket={}", cfg.api.socket);
 
-  int signo = vgw::daemon::run_control_loop(service, **underlay, **server, signal_fd);
+  // The HTTP API: served on its own threads, every operation run here on the
+  // control thread through the queue.
+  vgw::api::ControlQueue control_queue;
+  std::unique_ptr<vgw::api::HttpServer> http;
+  if (!cfg.api.http.empty()) {
+    vgw::api::HttpServer::Options hopts;
+    hopts.listen = cfg.api.http;
+    hopts.auth = vgw::api::auth_policy(cfg.api);
+    auto h = vgw::api::HttpServer::start(
+        hopts, dispatcher,
+        [&control_queue](const std::function<void()>& fn) { return control_queue.run(fn); });
+    if (!h) return fail(kExitStartFailed, h.error().message);
+    http = std::move(*h);
+    spdlog::info("event=listening http={}", cfg.api.http);
+  }
+  vgw::daemon::LoopOptions loop;
+  loop.extra.push_back({control_queue.fd(), [&control_queue] { control_queue.process(); }});
+
+  // BGP-EVPN: follows the running configuration's evpn section; its sockets and
+  // timers run on this thread through its fd.
+  vgw::control::EvpnAgent evpn(service, dp, [&service]() -> const vgw::config::Config* {
+    return service.configured() ? &service.config() : nullptr;
+  });
+  if (auto s = evpn.reconcile(); !s)
+    spdlog::warn("event=evpn_config error=\"{}\"", s.error().message);
+  dispatcher.set_evpn(&evpn);
+  loop.extra.push_back({evpn.fd(), [&evpn] { evpn.poll(); }});
+
+  int signo = vgw::daemon::run_control_loop(service, **underlay, **server, signal_fd, loop);
   spdlog::info("event=stopping signal={}", signo);
+  evpn.shutdown();  // Cease/Administrative Shutdown to every neighbor
+  dispatcher.set_evpn(nullptr);
+  control_queue.close();  // HTTP handlers waiting on the control thread give up
+  if (http) http->stop();
   service.shutdown();
   server->reset();  // removes the socket file
   ::close(signal_fd);

@@ -1,16 +1,20 @@
 // The daemon's PortFactory: attachment ports on AF_PACKET (PACKET_FANOUT, one
-// socket per worker per interface), the underlay on AF_PACKET with a VXLAN port
-// guard (`packet` mode) or on UDP sockets (`socket` mode). Ports with `io: memory`
+// socket per worker per interface) or AF_XDP (`io: xdp`, one socket per worker on
+// receive queue = worker), the underlay on AF_PACKET with a VXLAN port guard
+// (`packet` mode), on AF_XDP behind the VXLAN-only XDP program (`xdp` mode, the
+// guard kept too) or on UDP sockets (`socket` mode). Ports with `io: memory`
 // get an in-memory port that never receives (a process-level test without
 // interfaces).
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <utility>
 
 #include "control/deps.h"
+#include "io/af_xdp_port.h"
 #include "io/underlay.h"
 
 namespace vgw::daemon {
@@ -28,6 +32,11 @@ class SystemPortFactory final : public control::PortFactory {
   // (address, port), kept across reconfigurations that do not change them.
   std::optional<io::VxlanPortGuard> guard_;
   std::pair<IpAddress, uint16_t> guard_key_;
+  Status hold_guard(const config::Vtep& vtep);
+  // One XDP program per interface, shared by its workers' ports (each holds it:
+  // detached when the last port of the interface closes).
+  Result<std::shared_ptr<io::XdpProgram>> xdp_program(const io::XdpProgramOptions& o);
+  std::map<std::string, std::weak_ptr<io::XdpProgram>> xdp_programs_;
 };
 
 }  // namespace vgw::daemon

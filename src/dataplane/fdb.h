@@ -55,7 +55,9 @@ struct Location {
   constexpr bool operator==(const Location&) const = default;
 };
 
-enum class FdbType : uint8_t { kLearned = 0, kStatic = 1, kEvpn = 2 };
+// kApi: installed by a controller through the API (control::Service::add_remote_macs);
+// like kStatic and kEvpn it is never aged nor overwritten by learning.
+enum class FdbType : uint8_t { kLearned = 0, kStatic = 1, kEvpn = 2, kApi = 3 };
 
 // What a learn event says: "mac was seen in network at location at time". When
 // the source is a remote VTEP the workers do not know yet (allow-unknown-sources),
@@ -125,42 +127,76 @@ class Fdb {
     bool found = false;
   };
   [[gnu::always_inline]] Hit lookup(uint32_t network, uint64_t mac) const {
-    const Table* t = table_.load(std::memory_order_acquire);
-    uint64_t key = pack_key(network, mac);
-    uint8_t hi = static_cast<uint8_t>(network >> 16);
-    for (size_t i = t->index(key, hi);; i = t->next(i)) {
-      const Slot& s = t->slots[i];
-      uint64_t k = s.key.load(std::memory_order_acquire);
-      if (k == 0) return {};
-      if (k == key && s.net_hi == hi) {
-        FdbValue v{s.value.load(std::memory_order_acquire)};
-        if (!alive(v, t->gen_of(network))) return {};
-        return {v, true};
-      }
-    }
+    return lookup(view(network), mac);
   }
   // Source check: refreshes last-seen when (network, mac) is live at `loc`;
   // returns whether a learn event is needed (absent, elsewhere and not pinned).
   [[gnu::always_inline]] bool source_check(uint32_t network, uint64_t mac, Location loc,
                                            uint32_t now) const {
-    const Table* t = table_.load(std::memory_order_acquire);
-    uint64_t key = pack_key(network, mac);
-    uint8_t hi = static_cast<uint8_t>(network >> 16);
-    for (size_t i = t->index(key, hi);; i = t->next(i)) {
-      Slot& s = t->slots[i];
-      uint64_t k = s.key.load(std::memory_order_acquire);
-      if (k == 0) return true;
-      if (k == key && s.net_hi == hi) {
-        FdbValue v{s.value.load(std::memory_order_acquire)};
-        if (!alive(v, t->gen_of(network))) return true;
-        if (v.location() == loc) {
-          if (s.last_seen.load(std::memory_order_relaxed) != now)
-            s.last_seen.store(now, std::memory_order_relaxed);
-          return false;
-        }
-        return v.type() == FdbType::kLearned && !v.frozen();
-      }
+    return source_check(view(network), mac, loc, now);
+  }
+
+ private:
+  struct Table;
+
+ public:
+  // One network as a worker sees it for a run of packets (one batch): the
+  // table and the network's generation read once, so each probe is a hash, a
+  // slot read and a compare. Valid inside the RCU read-side section it was
+  // made in; a flush or rebuild shows from the next view on.
+  class View {
+   public:
+    View() = default;
+    uint32_t network() const { return network_; }
+
+   private:
+    friend class Fdb;
+    const Table* t_ = nullptr;
+    uint64_t key_bits_ = 0;    // pack_key(network, 0)
+    uint64_t hash_bits_ = 0;   // what Table::index mixes into a MAC: key_bits_ ^ net_hi << 40
+    uint64_t alive_word_ = 0;  // FdbValue bits of a live learned entry of this generation
+    uint32_t network_ = 0xffffffffu;
+    uint16_t gen_ = 0;
+    uint8_t hi_ = 0;
+  };
+  // Fdb::alive with the common case (a live learned entry of the view's
+  // generation) tested with one mask and compare.
+  [[gnu::always_inline]] static bool alive_fast(FdbValue v, const View& n) {
+    constexpr uint64_t kMask = 0xffffull << 32 | 3ull << 48 | 1ull << 51;
+    if ((v.raw & kMask) == n.alive_word_) [[likely]]
+      return true;
+    return alive(v, n.gen_);
+  }
+  [[gnu::always_inline]] View view(uint32_t network) const {
+    View v;
+    v.t_ = table_.load(std::memory_order_acquire);
+    v.key_bits_ = pack_key(network, 0);
+    v.hi_ = static_cast<uint8_t>(network >> 16);
+    v.hash_bits_ = v.key_bits_ ^ (uint64_t{v.hi_} << 40);
+    v.network_ = network;
+    v.gen_ = v.t_->gen_of(network);
+    v.alive_word_ = uint64_t{v.gen_} << 32 | 1ull << 51;
+    return v;
+  }
+  [[gnu::always_inline]] Hit lookup(const View& n, uint64_t mac) const {
+    const Slot* s = n.t_->probe(n, mac);
+    if (!s) return {};
+    FdbValue v{s->value.load(std::memory_order_acquire)};
+    if (!alive_fast(v, n)) return {};
+    return {v, true};
+  }
+  [[gnu::always_inline]] bool source_check(const View& n, uint64_t mac, Location loc,
+                                           uint32_t now) const {
+    const Slot* s = n.t_->probe(n, mac);
+    if (!s) return true;
+    FdbValue v{s->value.load(std::memory_order_acquire)};
+    if (!alive_fast(v, n)) return true;
+    if (v.location() == loc) {
+      if (s->last_seen.load(std::memory_order_relaxed) != now)
+        s->last_seen.store(now, std::memory_order_relaxed);
+      return false;
     }
+    return v.type() == FdbType::kLearned && !v.frozen();
   }
 
   // ---- Control thread only ----
@@ -229,14 +265,31 @@ class Fdb {
     std::unique_ptr<Slot[]> slots;
     uint32_t gen_count = 0;                         // networks with a generation
     std::unique_ptr<std::atomic<uint16_t>[]> gens;  // by network index
+    // Multiply-shift: the product's high bits depend on every key bit, and
+    // scaling by cap maps them onto any table size without a division.
     size_t index(uint64_t key, uint8_t hi) const {
       uint64_t h = (key ^ (uint64_t{hi} << 40)) * 0x9e3779b97f4a7c15ull;
-      h ^= h >> 29;
       return static_cast<size_t>((static_cast<fdb_u128>(h) * cap) >> 64);
     }
     size_t next(size_t i) const { return i + 1 == cap ? 0 : i + 1; }
     uint16_t gen_of(uint32_t network) const {
       return network < gen_count ? gens[network].load(std::memory_order_relaxed) : 0;
+    }
+    // The slot of (view's network, mac), or nullptr (workers: lock-free). The
+    // hit test comes first; a zero key (zero MAC) may then "hit" an empty slot,
+    // whose value is not live, which callers treat exactly as absent.
+    [[gnu::always_inline]] const Slot* probe(const View& n, uint64_t mac) const {
+      mac &= 0xffffffffffffull;
+      const uint64_t key = n.key_bits_ | mac;  // == n.key_bits_ ^ mac
+      // index(key, hi), with the network's part folded in once per view.
+      const uint64_t h = (mac ^ n.hash_bits_) * 0x9e3779b97f4a7c15ull;
+      for (size_t i = static_cast<size_t>((static_cast<fdb_u128>(h) * cap) >> 64);; i = next(i)) {
+        const Slot& s = slots[i];
+        uint64_t k = s.key.load(std::memory_order_acquire);
+        if (k == key && s.net_hi == n.hi_) [[likely]]
+          return &s;
+        if (k == 0) return nullptr;
+      }
     }
   };
 

@@ -31,19 +31,30 @@ inline bool bad_source(uint64_t mac) {
 // The IPv4 header checksum of a 20-byte header is right (sums to 0xffff).
 // Native-order 32-bit words: the fold is byte-order independent (RFC 1071 §2(B)).
 inline bool ipv4_20_checksum_ok(const uint8_t* h) {
-  uint32_t w[5];
-  std::memcpy(w, h, 20);
-  uint64_t s = uint64_t{w[0]} + w[1] + w[2] + w[3] + w[4];
-  s = (s & 0xffffffff) + (s >> 32);
-  s = (s & 0xffffffff) + (s >> 32);
-  return csum_fold(static_cast<uint32_t>(s)) == 0xffff;
+  uint64_t a, b;
+  uint32_t c;
+  std::memcpy(&a, h, 8);
+  std::memcpy(&b, h + 8, 8);
+  std::memcpy(&c, h + 16, 4);
+  // 64-bit ones-complement addition (each carry out added back), then folded
+  // 64 -> 32 -> 16 bits by adding the rotated value (Linux's csum_fold).
+  uint64_t s = a + b;
+  s += s < b;
+  s += c;
+  s += s < c;
+  s += (s >> 32) | (s << 32);
+  uint32_t f = static_cast<uint32_t>(s >> 32);
+  f += (f >> 16) | (f << 16);
+  return (f >> 16) == 0xffff;
 }
 
-// The common VXLAN frame parsed inline: untagged Ethernet + IPv4 without
+// The common VXLAN frame checked inline: untagged Ethernet + IPv4 without
 // options, not fragmented + UDP + VXLAN + at least an inner Ethernet header,
-// every length checked. Anything else goes to packet::parse_vxlan_frame
-// (the general parser), which gives the same answers more slowly.
-inline bool parse_vxlan_fast(const uint8_t* d, uint32_t len, VxlanFrameInfo& fi) {
+// every length checked; the caller then reads the fields at fixed offsets (outer
+// IPv4 at 14, UDP at 34, VXLAN at 42, inner frame at 50). Anything else goes to
+// packet::parse_vxlan_frame (the general parser), which gives the same answers
+// more slowly.
+inline bool parse_vxlan_fast(const uint8_t* d, uint32_t len) {
   constexpr uint32_t kMin = 14 + 20 + 8 + 8 + 14;
   if (len < kMin || load_be16(d + 12) != kEtherTypeIpv4 || d[14] != 0x45) return false;
   const uint8_t* ip = d + 14;
@@ -51,27 +62,8 @@ inline bool parse_vxlan_fast(const uint8_t* d, uint32_t len, VxlanFrameInfo& fi)
   if (total < kMin - 14 || total + 14 > len) return false;
   if (load_be16(ip + 6) & 0x3fff) return false;  // fragment
   if (ip[9] != kIpProtoUdp) return false;
-  const uint8_t* udp = ip + 20;
-  uint32_t udp_len = load_be16(udp + 4);
-  if (udp_len < 16 + 14 || udp_len > total - 20) return false;
-  fi.status = VxlanParseStatus::ok;
-  fi.ipv6 = false;
-  fi.l3_offset = 14;
-  fi.udp_offset = 34;
-  fi.vxlan_offset = 42;
-  fi.inner_offset = 50;
-  fi.inner_length = static_cast<uint16_t>(udp_len - 16);
-  fi.dst_port = load_be16(udp + 2);
-  fi.udp_checksum = load_be16(udp + 6);
-  fi.vxlan_flags = udp[8];
-  fi.vni = uint32_t{udp[12]} << 16 | uint32_t{udp[13]} << 8 | udp[14];
-  return true;
-}
-
-inline uint64_t frame_bytes(std::span<Packet*> pkts) {
-  uint64_t b = 0;
-  for (Packet* p : pkts) b += p->size();
-  return b;
+  uint32_t udp_len = load_be16(ip + 20 + 4);
+  return udp_len >= 16 + 14 && udp_len <= total - 20;
 }
 
 }  // namespace
@@ -167,13 +159,12 @@ void Pipeline::flush() {
   for (uint32_t i = 0; i < tx_.size(); ++i) send_port(i);
   settle(net_rx_, c_.networks, true);
   settle(net_tx_, c_.networks, false);
-  settle(remote_rx_, c_.remotes, true);
-  settle(remote_tx_, c_.remotes, false);
+  settle(encap_tx_, false);
 }
 
 // Output to a local attachment: the frame is untagged here; tag it for a VLAN
 // attachment.
-inline void Pipeline::to_port(Packet* p, uint32_t port, uint16_t vlan) {
+inline void Pipeline::to_port(Packet* p, uint32_t port, uint16_t vlan, Tally& tx) {
   if (vlan) {
     uint8_t* d = p->prepend(4);
     if (!d) [[unlikely]] {
@@ -185,7 +176,7 @@ inline void Pipeline::to_port(Packet* p, uint32_t port, uint16_t vlan) {
     store_be16(d + 14, vlan);
   }
   p->meta.out_port = port;
-  count(net_tx_, c_.networks, false, p->meta.network, p->size());
+  count(tx, c_.networks, false, p->meta.network, p->size());
   if (p->meta.flags & PacketMeta::kTrace) [[unlikely]]
     trace(p, Stage::kOutput, Decision::kToPort);
   TxQueue& q = tx_[port];
@@ -233,7 +224,7 @@ void Pipeline::flood_local(Packet* p, uint32_t network, uint32_t in_attachment, 
       to_encap(out, k);
     } else {
       const AttachmentState& a = t.attachments[k];
-      to_port(out, a.port, a.vlan);
+      to_port(out, a.port, a.vlan, net_tx_);
     }
   };
   for (uint32_t i = 0; i < n_att; ++i)
@@ -244,47 +235,67 @@ void Pipeline::flood_local(Packet* p, uint32_t network, uint32_t in_attachment, 
 void Pipeline::local_ingress(uint32_t port, std::span<Packet*> pkts) {
   PortCounters& pc = c_.ports[port];
   pc.rx_packets.add(pkts.size());
-  pc.rx_bytes.add(frame_bytes(pkts));
   c_.rx_packets.add(pkts.size());
   if (uint32_t budget = ctx_.trace_budget.load(std::memory_order_relaxed)) [[unlikely]] {
     uint32_t k = 0;
     for (; k < pkts.size() && k < budget; ++k) pkts[k]->meta.flags |= PacketMeta::kTrace;
     ctx_.trace_budget.store(budget - k, std::memory_order_relaxed);
   }
+  uint64_t rx_bytes = 0;
+  // Hoisted into locals: stores into packet bytes may alias any member.
+  const Snapshot* const snap = snap_;
+  const Fdb* const fdb = fdb_;
+  const uint32_t now = now_;
+  // Untagged frames all map to the port's VLAN-0 attachment: looked up once.
+  const uint32_t att0 = snap ? snap->attachment(port, 0) : kNone;
+  const uint32_t net0 = att0 != kNone ? snap->attachment_state(att0).network : kNone;
+  Fdb::View fv;  // of the last network seen in this batch
+  if (!snap) [[unlikely]] {
+    for (Packet* p : pkts) {
+      if (p->meta.flags & PacketMeta::kTrace) [[unlikely]]
+        ++trace_seq_;
+      p->meta.in_port = port;
+      rx_bytes += p->size();
+      drop(p, Drop::no_attachment);
+    }
+    pc.rx_bytes.add(rx_bytes);
+    return;
+  }
+  // A run of frames of one network is counted with one compare per frame.
+  Tally net_rx = net_rx_, net_tx;
   for (Packet* p : pkts) {
     if (p->meta.flags & PacketMeta::kTrace) [[unlikely]]
       ++trace_seq_;
     p->meta.in_port = port;
-    if (!snap_) [[unlikely]] {
-      drop(p, Drop::no_attachment);
-      continue;
-    }
-    uint8_t* d = p->data();
     uint32_t len = p->size();
+    rx_bytes += len;
+    uint8_t* d = p->data();
     if (len < kEthernetHeaderSize) [[unlikely]] {
       drop(p, Drop::truncated);
       continue;
     }
-    uint16_t type = load_be16(d + 12);
     uint16_t vlan = 0;
-    if (type == kEtherTypeVlan) {
+    uint32_t att = att0, net = net0;
+    const bool tagged = load_be16(d + 12) == kEtherTypeVlan;
+    if (tagged) {
       if (len < kEthernetHeaderSize + 4) [[unlikely]] {
         drop(p, Drop::truncated);
         continue;
       }
       vlan = load_be16(d + 14) & 0x0fff;
+      att = snap->attachment(port, vlan);
+      if (att != kNone) net = snap->attachment_state(att).network;
     }
-    uint32_t att = snap_->attachment(port, vlan);
     if (att == kNone) {
       drop(p, Drop::no_attachment);
       continue;
     }
-    if (type == kEtherTypeVlan) {
+    if (tagged) {
       std::memmove(d + 4, d, 12);
       p->pull(4);
       d = p->data();
+      len -= 4;
     }
-    uint32_t net = snap_->attachment_state(att).network;
     p->meta.network = net;
     p->meta.vlan = vlan;
     uint64_t smac = load_mac(d + 6);
@@ -292,14 +303,15 @@ void Pipeline::local_ingress(uint32_t port, std::span<Packet*> pkts) {
       drop(p, Drop::bad_source_mac);
       continue;
     }
-    count(net_rx_, c_.networks, true, net, p->size());
+    count(net_rx, c_.networks, true, net, len);
     Location in_loc = Location::local(port, vlan);
-    if (fdb_->source_check(net, smac, in_loc, now_)) learn(net, smac, in_loc, nullptr);
+    if (net != fv.network()) fv = fdb->view(net);
+    if (fdb->source_check(fv, smac, in_loc, now)) learn(net, smac, in_loc, nullptr);
     if (d[0] & 1) {
       flood_local(p, net, att, false);
       continue;
     }
-    Fdb::Hit hit = fdb_->lookup(net, load_mac(d));
+    const Fdb::Hit hit = fdb->lookup(fv, load_mac(d));
     if (!hit.found) {
       flood_local(p, net, att, false);
       continue;
@@ -314,128 +326,207 @@ void Pipeline::local_ingress(uint32_t port, std::span<Packet*> pkts) {
       continue;
     }
     // Only to an attachment of this same network (an entry may outlive a change).
-    uint32_t out_att = snap_->attachment(loc.port(), loc.vlan());
-    if (out_att == kNone || snap_->attachment_state(out_att).network != net) [[unlikely]] {
+    uint32_t out_att = snap->attachment(loc.port(), loc.vlan());
+    if (out_att == kNone || snap->attachment_state(out_att).network != net) [[unlikely]] {
       flood_local(p, net, att, false);
       continue;
     }
-    to_port(p, loc.port(), loc.vlan());
+    to_port(p, loc.port(), loc.vlan(), net_tx);
   }
+  net_rx_ = net_rx;
+  settle(net_tx, c_.networks, false);
+  pc.rx_bytes.add(rx_bytes);
 }
 
-template <bool kV6>
-inline bool Pipeline::encap_one(Packet* p, const Remote& r, uint32_t vni) {
-  constexpr uint32_t kOuter = kV6 ? OuterTemplate::kV6Size : OuterTemplate::kV4Size;
-  constexpr uint32_t kIpHdr = kV6 ? 40 : 20;
+// IPv6 underlay: the UDP checksum is mandatory (RFC 8200 §8.1), so the inner
+// frame is summed; out of line, the IPv4 path stays small.
+bool Pipeline::encap_v6(Packet* p, const Remote& r, uint32_t vni) {
+  constexpr uint32_t kOuter = OuterTemplate::kV6Size;
   const uint32_t inner_len = p->size();
   const uint32_t udp_len = inner_len + 16;
-  const uint32_t ip_len = kV6 ? udp_len : udp_len + kIpHdr;  // IPv4 total / IPv6 payload
-  if (udp_len + kIpHdr > snap_->vtep().underlay_mtu) {
+  const VtepState& v = snap_->vtep();
+  if (udp_len + 40 > v.underlay_mtu) {
     drop(p, Drop::mtu_exceeded);
     return false;
   }
-  const VtepState& v = snap_->vtep();
-  // build_snapshot keeps min <= max, so the range maps directly (as vxlan_source_port does).
   uint16_t sport = static_cast<uint16_t>(
       v.source_port_min +
       ((uint64_t{flow_hash(p->bytes())} * (uint32_t{v.source_port_max} - v.source_port_min + 1)) >>
        32));
-  uint32_t inner_sum = kV6 ? csum_partial(p->bytes()) : 0;
+  uint32_t inner_sum = csum_partial(p->bytes());
   uint8_t* o = p->prepend(kOuter);
   if (!o) [[unlikely]] {
     drop(p, Drop::no_buffer);
     return false;
   }
   std::memcpy(o, r.outer.bytes.data(), kOuter);
-  uint8_t* udp = o + 14 + kIpHdr;
-  if constexpr (!kV6) {
-    uint16_t id = ip_id_++;
-    store_be16(o + 16, static_cast<uint16_t>(ip_len));
-    store_be16(o + 18, id);
-    store_be16(o + 24, csum_finish(r.outer.ip_sum + ip_len + id));
-  } else {
-    store_be16(o + 18, static_cast<uint16_t>(ip_len));
-  }
+  uint8_t* udp = o + 14 + 40;
+  store_be16(o + 18, static_cast<uint16_t>(udp_len));
   store_be16(udp, sport);
   store_be16(udp + 4, static_cast<uint16_t>(udp_len));
-  uint8_t* vx = udp + 8;
-  vx[4] = static_cast<uint8_t>(vni >> 16);
-  vx[5] = static_cast<uint8_t>(vni >> 8);
-  vx[6] = static_cast<uint8_t>(vni);
-  if constexpr (kV6) {
-    uint32_t s = csum_add(inner_sum, r.outer.udp_sum);
-    s = csum_add(s, udp_len * 2 + sport + (vni >> 8) + ((vni & 0xff) << 8));
-    uint16_t c = csum_finish(s);
-    store_be16(udp + 6, c ? c : 0xffff);
-  }
+  store_be32(udp + 12, vni << 8);
+  uint32_t s = csum_add(inner_sum, r.outer.udp_sum);
+  s = csum_add(s, udp_len * 2 + sport + (vni >> 8) + ((vni & 0xff) << 8));
+  uint16_t c = csum_finish(s);
+  store_be16(udp + 6, c ? c : 0xffff);
   return true;
 }
 
+// The encap stage over the queued batch. Everything the loop needs from the
+// snapshot is read once into locals (stores into packet bytes may alias any
+// member, so the compiler would otherwise reload them per packet).
 void Pipeline::run_encap() {
+  const uint32_t n = encap_q_.n;
+  if (n == 0) return;
+  encap_q_.n = 0;
   if (!snap_) [[unlikely]] {
-    for (uint32_t i = 0; i < encap_q_.n; ++i) drop(encap_q_.pkts[i], Drop::underlay_unresolved);
-    encap_q_.n = 0;
+    for (uint32_t i = 0; i < n; ++i) drop(encap_q_.pkts[i], Drop::underlay_unresolved);
     return;
   }
   const RemoteSet& remotes = snap_->remotes();
-  for (uint32_t i = 0; i < encap_q_.n; ++i) {
+  const Remote* const rs = remotes.remotes().data();
+  const uint32_t n_remotes = static_cast<uint32_t>(remotes.size());
+  const NetworkFast* const fast = snap_->table().fast.data();
+  const VtepState& v = snap_->vtep();
+  const uint32_t mtu = v.underlay_mtu;
+  const uint32_t sport_min = v.source_port_min;
+  // build_snapshot keeps min <= max, so the range maps directly (as vxlan_source_port does).
+  const uint64_t sport_span = uint32_t{v.source_port_max} - v.source_port_min + 1;
+  PairTally tx = encap_tx_;
+  uint16_t ip_id = ip_id_;
+  // The last (remote, network) pair that passed the checks: a run of
+  // packets to one tunnel skips them (VPP's "last tunnel").
+  uint64_t last_key = ~0ull;
+  const Remote* last_remote = nullptr;
+  uint32_t last_vni = kNone;
+  for (uint32_t i = 0; i < n; ++i) {
     Packet* p = encap_q_.pkts[i];
-    uint32_t ri = p->meta.remote;
-    if (ri >= remotes.size() || !remotes[ri].present || !remotes[ri].resolved) [[unlikely]] {
-      drop(p, Drop::underlay_unresolved);
-      continue;
+    const uint32_t ri = p->meta.remote;
+    const uint32_t network = p->meta.network;
+    const uint64_t key = uint64_t{ri} << 32 | network;
+    if (key != last_key) {
+      if (ri >= n_remotes || !rs[ri].present || !rs[ri].resolved) [[unlikely]] {
+        drop(p, Drop::underlay_unresolved);
+        continue;
+      }
+      const uint32_t net_vni = fast[network].vni;
+      if (net_vni == kNone) [[unlikely]] {
+        drop(p, Drop::no_flood_target);
+        continue;
+      }
+      last_key = key;
+      last_remote = &rs[ri];
+      last_vni = net_vni;
     }
-    const Remote& r = remotes[ri];
-    uint32_t vni = snap_->fast(p->meta.network).vni;
-    if (vni == kNone) [[unlikely]] {
-      drop(p, Drop::no_flood_target);
-      continue;
+    const Remote& r = *last_remote;
+    const uint32_t vni = last_vni;
+    const uint32_t inner_len = p->size();
+    if (r.outer.v6) [[unlikely]] {
+      if (!encap_v6(p, r, vni)) continue;
+    } else {
+      // RFC 7348 §5: outer IPv4 + UDP (checksum zero) + VXLAN. The template
+      // carries everything but the fields patched here; the header checksum
+      // is the template's sum plus total length and id.
+      constexpr uint32_t kOuter = OuterTemplate::kV4Size;
+      const uint32_t udp_len = inner_len + 16;
+      const uint32_t ip_len = udp_len + 20;
+      if (ip_len > mtu) [[unlikely]] {
+        drop(p, Drop::mtu_exceeded);
+        continue;
+      }
+      const uint16_t sport =
+          static_cast<uint16_t>(sport_min + ((uint64_t{flow_hash(p->bytes())} * sport_span) >> 32));
+      uint8_t* o = p->prepend(kOuter);
+      if (!o) [[unlikely]] {
+        drop(p, Drop::no_buffer);
+        continue;
+      }
+      std::memcpy(o, r.outer.bytes.data(), kOuter);
+      const uint16_t id = ip_id++;
+      store_be16(o + 16, static_cast<uint16_t>(ip_len));
+      store_be16(o + 18, id);
+      store_be16(o + 24, csum_finish(r.outer.ip_sum + ip_len + id));
+      store_be16(o + 34, sport);
+      store_be16(o + 38, static_cast<uint16_t>(udp_len));
+      store_be32(o + 46, vni << 8);  // VNI and the reserved byte (zero)
     }
-    uint32_t inner_len = p->size();
-    bool ok = r.outer.v6 ? encap_one<true>(p, r, vni) : encap_one<false>(p, r, vni);
-    if (!ok) continue;
-    count(remote_tx_, c_.remotes, false, ri, inner_len);
-    count(net_tx_, c_.networks, false, p->meta.network, inner_len);
+    count(tx, false, network, ri, inner_len);
     if (p->meta.flags & PacketMeta::kTrace) [[unlikely]]
       trace(p, Stage::kEncap, Decision::kToUnderlay);
     TxQueue& q = underlay_tx_;
     q.pkts[q.n++] = p;
     q.bytes += p->size();
-    if (q.n == kBatchSize) send_underlay();
+    if (q.n == kBatchSize) [[unlikely]]
+      send_underlay();
   }
-  encap_q_.n = 0;
+  encap_tx_ = tx;
+  ip_id_ = ip_id;
 }
 
 void Pipeline::underlay_ingress(std::span<Packet*> pkts) {
   c_.underlay.rx_packets.add(pkts.size());
-  c_.underlay.rx_bytes.add(frame_bytes(pkts));
   c_.rx_packets.add(pkts.size());
   if (uint32_t budget = ctx_.trace_budget.load(std::memory_order_relaxed)) [[unlikely]] {
     uint32_t k = 0;
     for (; k < pkts.size() && k < budget; ++k) pkts[k]->meta.flags |= PacketMeta::kTrace;
     ctx_.trace_budget.store(budget - k, std::memory_order_relaxed);
   }
+  uint64_t rx_bytes = 0;
+  // Hoisted into locals: stores into packet bytes may alias any member.
+  const Snapshot* const snap = snap_;
+  const Fdb* const fdb = fdb_;
+  const uint32_t now = now_;
+  const VtepState* const v = snap ? &snap->vtep() : nullptr;
+  // Our IPv4 address as the packet holds it; a value no 32-bit field equals
+  // when the VTEP is IPv6.
+  const uint64_t vtep_v4 = v && !v->source.v6 ? v->source_v4 : ~0ull;
+  const uint16_t vxlan_port = v ? v->udp_port : 0;
+  const uint16_t vxlan_port_be = to_be16(vxlan_port);
+  // One-entry caches (members across batches, locals within one).
+  uint32_t last_vni = last_vni_net_ != kNone ? last_vni_ : kNone, last_vni_net = last_vni_net_;
+  // The last source address that matched a remote (~0: none).
+  uint64_t last_src_v4 = last_src_remote_ != kNone ? last_src_v4_ : ~0ull;
+  uint32_t last_src_remote = last_src_remote_;
+  uint32_t ok_loc = Location::kInvalid, ok_net = kNone;
+  Fdb::View fv;  // of the last network seen in this batch
+  PairTally rx;  // (network, remote) runs
+  Tally net_tx;
+  if (!snap) [[unlikely]] {
+    for (Packet* p : pkts) {
+      p->meta.flags |= PacketMeta::kFromOverlay;
+      if (p->meta.flags & PacketMeta::kTrace) [[unlikely]]
+        ++trace_seq_;
+      rx_bytes += p->size();
+      drop(p, Drop::not_for_us);
+    }
+    c_.underlay.rx_bytes.add(rx_bytes);
+    return;
+  }
   for (Packet* p : pkts) {
     p->meta.flags |= PacketMeta::kFromOverlay;
     if (p->meta.flags & PacketMeta::kTrace) [[unlikely]]
       ++trace_seq_;
-    if (!snap_) [[unlikely]] {
-      drop(p, Drop::not_for_us);
-      continue;
-    }
-    const VtepState& v = snap_->vtep();
+    const uint32_t len = p->size();
+    rx_bytes += len;
     const uint8_t* d = p->data();
-    VxlanFrameInfo fi;
-    uint32_t src4 = 0;
-    if (parse_vxlan_fast(d, p->size(), fi)) {
+    // What decap needs from the outer headers, from the inline parser (the
+    // common frame) or from the general one.
+    uint32_t src4 = 0, vni, l3_offset, inner_offset, inner_length;
+    uint16_t udp_checksum;
+    uint8_t vxlan_flags;
+    bool ipv6 = false;
+    VxlanFrameInfo& fi = slow_fi_;  // filled by the general parser only
+    if (parse_vxlan_fast(d, len)) [[likely]] {
       uint32_t dst4;
       std::memcpy(&src4, d + 26, 4);
       std::memcpy(&dst4, d + 30, 4);
-      if (v.source.v6 || dst4 != v.source_v4) {
+      if (dst4 != vtep_v4) {
         drop(p, Drop::not_for_us);
         continue;
       }
-      if (fi.dst_port != v.udp_port) {
+      uint16_t port_be;
+      std::memcpy(&port_be, d + 36, 2);
+      if (port_be != vxlan_port_be) {
         drop(p, Drop::wrong_udp_port);
         continue;
       }
@@ -443,6 +534,12 @@ void Pipeline::underlay_ingress(std::span<Packet*> pkts) {
         drop(p, Drop::bad_ip_checksum);
         continue;
       }
+      l3_offset = 14;
+      inner_offset = 50;
+      inner_length = load_be16(d + 38) - 16u;
+      udp_checksum = load_be16(d + 40);
+      vxlan_flags = d[42];
+      vni = load_be32(d + 46) >> 8;
     } else {
       fi = parse_vxlan_frame(p->bytes());
       if (!fi.ok()) {
@@ -452,15 +549,16 @@ void Pipeline::underlay_ingress(std::span<Packet*> pkts) {
                     : Drop::not_for_us);
         continue;
       }
-      if (fi.dst != v.source) {
+      if (fi.dst != v->source) {
         drop(p, Drop::not_for_us);
         continue;
       }
-      if (fi.dst_port != v.udp_port) {
+      if (fi.dst_port != vxlan_port) {
         drop(p, Drop::wrong_udp_port);
         continue;
       }
-      if (!fi.ipv6) {
+      ipv6 = fi.ipv6;
+      if (!ipv6) {
         size_t ihl = size_t{d[fi.l3_offset] & 0x0fu} * 4;
         if (!ipv4_header_checksum_ok({d + fi.l3_offset, ihl})) {
           drop(p, Drop::bad_ip_checksum);
@@ -468,50 +566,53 @@ void Pipeline::underlay_ingress(std::span<Packet*> pkts) {
         }
         std::memcpy(&src4, fi.src.b.data(), 4);
       }
+      l3_offset = fi.l3_offset;
+      inner_offset = fi.inner_offset;
+      inner_length = fi.inner_length;
+      udp_checksum = fi.udp_checksum;
+      vxlan_flags = fi.vxlan_flags;
+      vni = fi.vni;
     }
-    if (fi.udp_checksum != 0 && !(p->meta.flags & PacketMeta::kCsumPartial)) {
-      std::span<const uint8_t> seg{d + fi.udp_offset, size_t{fi.inner_length} + 16};
-      bool ok = fi.ipv6 ? l4_checksum_ok_v6(*reinterpret_cast<const Ipv6Header*>(d + fi.l3_offset),
-                                            kIpProtoUdp, seg)
-                        : l4_checksum_ok_v4(*reinterpret_cast<const Ipv4Header*>(d + fi.l3_offset),
-                                            kIpProtoUdp, seg);
+    if (udp_checksum != 0 && !(p->meta.flags & PacketMeta::kCsumPartial)) [[unlikely]] {
+      std::span<const uint8_t> seg{d + inner_offset - 16, size_t{inner_length} + 16};
+      bool ok = ipv6 ? l4_checksum_ok_v6(*reinterpret_cast<const Ipv6Header*>(d + l3_offset),
+                                         kIpProtoUdp, seg)
+                     : l4_checksum_ok_v4(*reinterpret_cast<const Ipv4Header*>(d + l3_offset),
+                                         kIpProtoUdp, seg);
       if (!ok) {
         drop(p, Drop::bad_udp_checksum);
         continue;
       }
     }
-    if (!fi.i_flag()) {
+    if (!(vxlan_flags & 0x08)) {
       drop(p, Drop::vxlan_i_flag_clear);
       continue;
     }
-    uint32_t net = last_vni_net_;
-    if (fi.vni != last_vni_) {
-      net = snap_->network_by_vni(fi.vni);
-      last_vni_ = fi.vni;
-      last_vni_net_ = net;
-    }
-    if (net == kNone) {
-      drop(p, Drop::unknown_vni);
-      continue;
-    }
-    uint32_t remote;
-    if (!fi.ipv6) {
-      if (src4 == last_src_v4_ && last_src_remote_ != kNone) {
-        remote = last_src_remote_;
-      } else {
-        remote = snap_->remotes().find_v4(src4);
-        last_src_v4_ = src4;
-        last_src_remote_ = remote;
+    // The caches hold only hits, so a hit needs no further check.
+    uint32_t net = last_vni_net;
+    if (vni != last_vni) {
+      net = snap->network_by_vni(vni);
+      if (net == kNone) {
+        drop(p, Drop::unknown_vni);
+        continue;
       }
-    } else {
-      remote = snap_->remotes().find(fi.src);
+      last_vni = vni;
+      last_vni_net = net;
     }
-    if (remote == kNone && !v.allow_unknown_sources) {
-      drop(p, Drop::unknown_source_vtep);
-      continue;
+    uint32_t remote = last_src_remote;
+    if (ipv6 || src4 != last_src_v4) {
+      remote = ipv6 ? snap->remotes().find(fi.src) : snap->remotes().find_v4(src4);
+      if (remote == kNone && !v->allow_unknown_sources) {
+        drop(p, Drop::unknown_source_vtep);
+        continue;
+      }
+      if (!ipv6) {
+        last_src_v4 = remote != kNone ? src4 : ~0ull;
+        last_src_remote = remote;
+      }
     }
-    const uint8_t* in = d + fi.inner_offset;
-    if (fi.inner_length < kEthernetHeaderSize) [[unlikely]] {
+    const uint8_t* in = d + inner_offset;
+    if (inner_length < kEthernetHeaderSize) [[unlikely]] {
       drop(p, Drop::truncated);
       continue;
     }
@@ -524,27 +625,27 @@ void Pipeline::underlay_ingress(std::span<Packet*> pkts) {
       drop(p, Drop::bad_inner_source_mac);
       continue;
     }
-    p->pull(fi.inner_offset);
-    p->trim(fi.inner_length);
+    p->pull(inner_offset);
+    p->trim(inner_length);
     p->meta.flags &= static_cast<uint16_t>(~PacketMeta::kCsumPartial);
     p->meta.network = net;
     p->meta.remote = remote;
-    d = p->data();
-    count(net_rx_, c_.networks, true, net, p->size());
+    d = in;
+    const uint32_t inner_size = p->size();
+    count(rx, true, net, remote, inner_size);
+    if (net != fv.network()) fv = fdb->view(net);
     if (remote != kNone) {
-      count(remote_rx_, c_.remotes, true, remote, p->size());
       Location loc = Location::remote(remote);
-      if (fdb_->source_check(net, smac, loc, now_)) learn(net, smac, loc, nullptr);
+      if (fdb->source_check(fv, smac, loc, now)) learn(net, smac, loc, nullptr);
     } else {
-      IpAddress src =
-          fi.ipv6 ? fi.src : IpAddress::from_v4_bytes(reinterpret_cast<uint8_t*>(&src4));
+      IpAddress src = ipv6 ? fi.src : IpAddress::from_v4_bytes(reinterpret_cast<uint8_t*>(&src4));
       learn(net, smac, Location{}, &src);
     }
     if (d[0] & 1) {
       flood_local(p, net, kNone, true);
       continue;
     }
-    Fdb::Hit hit = fdb_->lookup(net, load_mac(d));
+    const Fdb::Hit hit = fdb->lookup(fv, load_mac(d));
     if (!hit.found) {
       flood_local(p, net, kNone, true);
       continue;
@@ -554,13 +655,26 @@ void Pipeline::underlay_ingress(std::span<Packet*> pkts) {
       drop(p, Drop::split_horizon);
       continue;
     }
-    uint32_t out_att = snap_->attachment(loc.port(), loc.vlan());
-    if (out_att == kNone || snap_->attachment_state(out_att).network != net) [[unlikely]] {
-      flood_local(p, net, kNone, true);
-      continue;
+    // Only to an attachment of this same network (an entry may outlive a
+    // change); the last (location, network) pair that passed is remembered.
+    if (loc.raw != ok_loc || net != ok_net) {
+      uint32_t out_att = snap->attachment(loc.port(), loc.vlan());
+      if (out_att == kNone || snap->attachment_state(out_att).network != net) [[unlikely]] {
+        flood_local(p, net, kNone, true);
+        continue;
+      }
+      ok_loc = loc.raw;
+      ok_net = net;
     }
-    to_port(p, loc.port(), loc.vlan());
+    to_port(p, loc.port(), loc.vlan(), net_tx);
   }
+  settle(net_tx, c_.networks, false);
+  settle(rx, true);
+  last_vni_ = last_vni;
+  last_vni_net_ = last_vni_net;
+  last_src_v4_ = static_cast<uint32_t>(last_src_v4);
+  last_src_remote_ = last_src_v4 == ~0ull ? kNone : last_src_remote;
+  c_.underlay.rx_bytes.add(rx_bytes);
 }
 
 }  // namespace vgw::dataplane

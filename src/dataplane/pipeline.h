@@ -27,6 +27,7 @@
 #include "dataplane/dataplane.h"
 #include "io/port.h"
 #include "packet/packet_buffer.h"
+#include "packet/parse.h"
 
 namespace vgw::dataplane {
 
@@ -78,8 +79,39 @@ class Pipeline {
     t.bytes = 0;
   }
 
+  // The same for a run of packets with the same (network, remote) pair: the
+  // encap and decap stages count both with one compare. remote kNone: the
+  // network only.
+  struct PairTally {
+    uint64_t key = ~0ull;  // remote << 32 | network
+    uint32_t packets = 0;
+    uint64_t bytes = 0;
+  };
+  void count(PairTally& t, bool rx, uint32_t network, uint32_t remote, uint32_t bytes) {
+    uint64_t key = uint64_t{remote} << 32 | network;
+    if (key != t.key) [[unlikely]] {
+      settle(t, rx);
+      t.key = key;
+    }
+    ++t.packets;
+    t.bytes += bytes;
+  }
+  void settle(PairTally& t, bool rx) {
+    if (t.packets) {
+      Tally n{static_cast<uint32_t>(t.key), t.packets, t.bytes};
+      settle(n, c_.networks, rx);
+      if (uint32_t remote = static_cast<uint32_t>(t.key >> 32); remote != kNone) {
+        Tally r{remote, t.packets, t.bytes};
+        settle(r, c_.remotes, rx);
+      }
+    }
+    t.packets = 0;
+    t.bytes = 0;
+  }
+
   void drop(Packet* p, Drop reason);
-  [[gnu::always_inline]] inline void to_port(Packet* p, uint32_t port, uint16_t vlan);
+  // tx: the tally the frame is counted in (a stage loop passes a local one).
+  [[gnu::always_inline]] inline void to_port(Packet* p, uint32_t port, uint16_t vlan, Tally& tx);
   void to_encap(Packet* p, uint32_t remote);
   void run_encap();
   void flood_local(Packet* p, uint32_t network, uint32_t in_attachment, bool from_overlay);
@@ -87,8 +119,7 @@ class Pipeline {
   void send_port(uint32_t port);
   void send_underlay();
   void trace(const Packet* p, Stage s, Decision d, Drop reason = Drop{});
-  template <bool kV6>
-  [[gnu::always_inline]] inline bool encap_one(Packet* p, const Remote& r, uint32_t vni);
+  [[gnu::noinline]] bool encap_v6(Packet* p, const Remote& r, uint32_t vni);
 
   Dataplane& dp_;
   WorkerContext& ctx_;
@@ -103,8 +134,9 @@ class Pipeline {
   uint64_t trace_seq_ = 0;
   std::vector<TxQueue> tx_;  // by port
   TxQueue underlay_tx_;
-  TxQueue encap_q_;  // packets waiting for encap (meta.remote set)
-  Tally net_rx_, net_tx_, remote_rx_, remote_tx_;
+  TxQueue encap_q_;        // packets waiting for encap (meta.remote set)
+  Tally net_rx_, net_tx_;  // local ingress / local output
+  PairTally encap_tx_;     // (network, remote) runs
   // Last learn event pushed: the same source again before the control thread
   // drained it is not pushed twice.
   uint64_t last_learn_key_ = 0;
@@ -112,6 +144,9 @@ class Pipeline {
   // One-entry caches in front of the lookups (VPP's "last tunnel").
   uint32_t last_vni_ = kNone, last_vni_net_ = kNone;
   uint32_t last_src_v4_ = 0, last_src_remote_ = kNone;
+  // What the general VXLAN parser found (a member: the inline parser, which
+  // handles the common frame, never pays for constructing it).
+  packet::VxlanFrameInfo slow_fi_;
 };
 
 }  // namespace vgw::dataplane

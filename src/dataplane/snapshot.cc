@@ -25,6 +25,8 @@ const char* origin_name(RemoteOrigin o) {
       return "learned";
     case RemoteOrigin::kEvpn:
       return "evpn";
+    case RemoteOrigin::kApi:
+      return "api";
   }
   return "static";
 }
@@ -341,6 +343,57 @@ std::pair<std::shared_ptr<const RemoteSet>, uint32_t> add_remote(const Snapshot&
   remotes.push_back(r);
   auto idx = static_cast<uint32_t>(remotes.size() - 1);
   return {RemoteSet::make(std::move(remotes), current.vtep()), idx};
+}
+
+std::pair<std::shared_ptr<const RemoteSet>, std::vector<uint32_t>> add_remotes(
+    const Snapshot& current, const std::vector<IpAddress>& addresses, RemoteOrigin origin,
+    const UnderlayInfo& underlay) {
+  std::vector<uint32_t> indices(addresses.size(), kNone);
+  std::vector<Remote> remotes;
+  std::unordered_map<IpAddress, uint32_t> added;
+  for (size_t i = 0; i < addresses.size(); ++i) {
+    indices[i] = current.remotes().find(addresses[i]);
+    if (indices[i] != kNone) continue;
+    if (remotes.empty()) remotes = current.remotes().remotes();
+    auto [it, fresh] = added.emplace(addresses[i], static_cast<uint32_t>(remotes.size()));
+    if (fresh) {
+      Remote r;
+      r.address = addresses[i];
+      r.origin = origin;
+      fill_next_hop(r, current.vtep(), underlay);
+      remotes.push_back(r);
+    }
+    indices[i] = it->second;
+  }
+  if (added.empty()) return {current.remotes_ptr(), std::move(indices)};
+  return {RemoteSet::make(std::move(remotes), current.vtep()), std::move(indices)};
+}
+
+Result<std::shared_ptr<const Snapshot>> with_flood_lists(
+    const Snapshot& current, const std::vector<std::pair<uint32_t, std::vector<uint32_t>>>& lists) {
+  auto table = std::make_shared<NetworkTable>(current.table());
+  NetworkTable& t = *table;
+  for (const auto& [net, remotes] : lists) {
+    if (net >= t.networks.size() || !t.networks[net].present)
+      return make_error(fmt::format("network index {}: no such network", net));
+    for (uint32_t r : remotes)
+      if (r >= current.remotes().size() || !current.remotes()[r].present)
+        return make_error(fmt::format("networks[{}]: remote index {} is not a present remote",
+                                      t.networks[net].name, r));
+    t.networks[net].flood_remotes = remotes;
+  }
+  t.flood_remote_list.clear();
+  for (size_t i = 0; i < t.networks.size(); ++i) {
+    const NetworkState& n = t.networks[i];
+    NetworkFast& f = t.fast[i];
+    if (!n.present) continue;
+    f.flood_begin = static_cast<uint32_t>(t.flood_remote_list.size());
+    f.flood_count = static_cast<uint16_t>(std::min<size_t>(n.flood_remotes.size(), 0xffff));
+    t.flood_remote_list.insert(t.flood_remote_list.end(), n.flood_remotes.begin(),
+                               n.flood_remotes.begin() + f.flood_count);
+  }
+  return std::make_shared<const Snapshot>(current.vtep_ptr(), std::move(table),
+                                          current.remotes_ptr(), current.fdb_config());
 }
 
 }  // namespace vgw::dataplane

@@ -63,8 +63,8 @@ struct OuterTemplate {
   uint16_t udp_sum = 0;
 };
 
-enum class RemoteOrigin : uint8_t { kStatic, kLearned, kEvpn };
-const char* origin_name(RemoteOrigin o);  // "static" | "learned" | "evpn"
+enum class RemoteOrigin : uint8_t { kStatic, kLearned, kEvpn, kApi };
+const char* origin_name(RemoteOrigin o);  // "static" | "learned" | "evpn" | "api"
 
 struct Remote {
   IpAddress address;
@@ -202,6 +202,7 @@ class Snapshot {
   const RemoteSet& remotes() const { return *remotes_; }
   const config::Fdb& fdb_config() const { return fdb_; }
   std::shared_ptr<const RemoteSet> remotes_ptr() const { return remotes_; }
+  std::shared_ptr<const VtepState> vtep_ptr() const { return vtep_; }
 
   size_t network_count() const { return nets_->networks.size(); }
   size_t port_count() const { return nets_->port_count; }
@@ -245,5 +246,19 @@ std::pair<std::shared_ptr<const RemoteSet>, uint32_t> add_remote(const Snapshot&
                                                                  const IpAddress& address,
                                                                  RemoteOrigin origin,
                                                                  const UnderlayInfo& underlay);
+
+// add_remote for many addresses at once (a controller's bulk call): one new set,
+// O(existing + new). indices[i] is the index of addresses[i] (existing ones kept).
+std::pair<std::shared_ptr<const RemoteSet>, std::vector<uint32_t>> add_remotes(
+    const Snapshot& current, const std::vector<IpAddress>& addresses, RemoteOrigin origin,
+    const UnderlayInfo& underlay);
+
+// The same snapshot with the head-end flood lists of some networks replaced
+// (controller API, EVPN type-3 routes): lists[i] = (network index, remote
+// indices). The network table is copied and its per-packet arrays rebuilt
+// (O(networks + flood entries)); the remote set is shared. Remote indices must
+// name present remotes of current; networks must be present.
+Result<std::shared_ptr<const Snapshot>> with_flood_lists(
+    const Snapshot& current, const std::vector<std::pair<uint32_t, std::vector<uint32_t>>>& lists);
 
 }  // namespace vgw::dataplane

@@ -14,8 +14,8 @@ namespace vgw {
 
 struct PortStats {
   uint64_t rx_packets = 0, rx_bytes = 0, tx_packets = 0, tx_bytes = 0;
-  uint64_t rx_dropped = 0;  // lost before vgw saw them (ring full, no buffer)
-  uint64_t tx_dropped = 0;  // could not be sent
+  uint64_t rx_dropped = 0;    // lost before vgw saw them (ring full, no buffer)
+  uint64_t tx_dropped = 0;    // could not be sent
   uint64_t rx_segmented = 0;  // TCP super-frames (TSO/GSO) split in software into MTU-sized frames
 };
 

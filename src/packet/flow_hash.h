@@ -31,61 +31,103 @@ inline uint32_t load_u32(const uint8_t* p) {
   std::memcpy(&v, p, 4);
   return v;
 }
+inline uint16_t load_u16(const uint8_t* p) {
+  uint16_t v;
+  std::memcpy(&v, p, 2);
+  return v;
+}
 // One multiply-xorshift round (the mixing step of splitmix64 / wyhash-style hashes).
 inline uint64_t mix(uint64_t h, uint64_t v) {
   h ^= v;
   h *= 0x9e3779b97f4a7c15ull;
   return h ^ (h >> 29);
 }
+// wyhash's "mum": the 128-bit product folded to 64 bits; every input bit reaches
+// the middle bits of the result.
+inline uint64_t mum(uint64_t a, uint64_t b) {
+  __extension__ typedef unsigned __int128 u128;
+  u128 r = static_cast<u128>(a) * b;
+  return static_cast<uint64_t>(r) ^ static_cast<uint64_t>(r >> 64);
+}
+// The four words a frame is reduced to (bytes 0..7; bytes 8..11 + EtherType; L3
+// addresses; L4 protocol + ports + VLAN IDs), combined with two multiplications.
+inline uint32_t finish(uint64_t l2a, uint64_t l2b, uint64_t l3, uint64_t l4) {
+  uint64_t h = mum(l2a ^ 0x243f6a8885a308d3ull, l2b ^ 0x13198a2e03707344ull) ^
+               mum(l3 ^ 0xa4093822299f31d0ull, l4 ^ 0x082efa98ec4e6c89ull);
+  return static_cast<uint32_t>((h * 0x9e3779b97f4a7c15ull) >> 32);
+}
 
-}  // namespace detail
-
-inline uint32_t flow_hash(std::span<const uint8_t> frame) {
+// Any frame (flow_hash below inlines only the common case).
+[[gnu::noinline]] inline uint32_t flow_hash_general(std::span<const uint8_t> frame) {
+  using detail::load_u16;
   using detail::load_u32;
   using detail::load_u64;
   using detail::mix;
   const uint8_t* p = frame.data();
   const size_t n = frame.size();
-  if (n < kEthernetHeaderSize) {
+  if (n < kEthernetHeaderSize) [[unlikely]] {
     uint64_t h = 0;
     for (size_t i = 0; i < n; ++i) h = mix(h, p[i]);
     return static_cast<uint32_t>(h ^ (h >> 32));
   }
-  // Bytes 0..11 are both MACs.
-  uint64_t h = mix(0x243f6a8885a308d3ull, load_u64(p));
   uint16_t type = load_be16(p + 12);
   size_t off = 14;
-  uint64_t l2 = load_u32(p + 8);
+  uint64_t vids = 0;
   for (int tags = 0; tags < 2 && is_vlan_ethertype(type) && off + 4 <= n; ++tags) {
-    l2 = (l2 << 16) ^ (load_be16(p + off) & 0x0fff);
+    vids = (vids << 12) | (load_be16(p + off) & 0x0fff);
     type = load_be16(p + off + 2);
     off += 4;
   }
-  h = mix(h, l2 << 16 | type);
+  // Bytes 0..11 are both MACs.
+  const uint64_t l2a = load_u64(p);
+  const uint64_t l2b = load_u32(p + 8) | uint64_t{load_u16(p + off - 2)} << 32;
+  uint64_t l3 = 0;
   uint8_t proto = 0;
   size_t l4 = 0;
   if (type == kEtherTypeIpv4 && off + 20 <= n) {
     const uint8_t* ip = p + off;
-    h = mix(h, load_u64(ip + 12));  // src + dst
+    l3 = load_u64(ip + 12);  // src + dst
     size_t ihl = size_t{ip[0] & 0x0fu} * 4;
     bool frag = load_be16(ip + 6) & (Ipv4Header::kFlagMf | Ipv4Header::kOffsetMask);
     if (!frag && ihl >= 20) {
       proto = ip[9];
       l4 = off + ihl;
     }
-  } else if (type == kEtherTypeIpv6 && off + 40 <= n) {
+  } else if (type == kEtherTypeIpv6 && off + 40 <= n) [[unlikely]] {
     const uint8_t* ip = p + off;
-    h = mix(h, load_u64(ip + 8));
-    h = mix(h, load_u64(ip + 16));
-    h = mix(h, load_u64(ip + 24));
-    h = mix(h, load_u64(ip + 32));
+    l3 = mix(mix(mix(mix(0, load_u64(ip + 8)), load_u64(ip + 16)), load_u64(ip + 24)),
+             load_u64(ip + 32));
     proto = ip[6];  // extension headers: hash addresses only
     l4 = off + 40;
   }
+  uint64_t ports = 0;
   if ((proto == kIpProtoTcp || proto == kIpProtoUdp) && l4 + 4 <= n)
-    h = mix(h, uint64_t{proto} << 32 | load_u32(p + l4));
-  h ^= h >> 32;
-  return static_cast<uint32_t>(h);
+    ports = uint64_t{proto} << 32 | load_u32(p + l4);
+  return detail::finish(l2a, l2b, l3, ports | vids << 40);
+}
+
+}  // namespace detail
+
+inline uint32_t flow_hash(std::span<const uint8_t> frame) {
+  using detail::load_u16;
+  using detail::load_u32;
+  using detail::load_u64;
+  const uint8_t* p = frame.data();
+  const size_t n = frame.size();
+  // The common case inline, hashing exactly what flow_hash_general would:
+  // untagged IPv4 without options, not a fragment, TCP or UDP.
+  if (n >= 14 + 20 + 4 && load_be16(p + 12) == kEtherTypeIpv4 && p[14] == 0x45 &&
+      !(load_be16(p + 20) & (Ipv4Header::kFlagMf | Ipv4Header::kOffsetMask)) &&
+      (p[23] == kIpProtoTcp || p[23] == kIpProtoUdp)) [[likely]] {
+    uint64_t l2b;
+    if constexpr (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
+      l2b = load_u64(p + 6) >> 16;  // bytes 8..13, one load
+    else
+      l2b = load_u32(p + 8) | uint64_t{load_u16(p + 12)} << 32;
+    return detail::finish(load_u64(p), l2b, load_u64(p + 26),
+                          uint64_t{p[23]} << 32 | load_u32(p + 34));
+  }
+  return detail::flow_hash_general(frame);
 }
 
 // Maps a hash into [min, max] (inclusive) without division (Lemire's multiply-shift);

@@ -19,9 +19,10 @@ class PacketPool;
 // data-plane snapshot (dataplane/snapshot.h).
 struct PacketMeta {
   static constexpr uint32_t kNone = 0xffffffffu;
-  static constexpr uint16_t kTrace = 1u << 0;         // record this packet's path
-  static constexpr uint16_t kCsumPartial = 1u << 1;   // L4 checksum left to the device (csum_start/offset valid)
-  static constexpr uint16_t kFromOverlay = 1u << 2;   // arrived through a tunnel (split horizon)
+  static constexpr uint16_t kTrace = 1u << 0;  // record this packet's path
+  static constexpr uint16_t kCsumPartial =
+      1u << 1;  // L4 checksum left to the device (csum_start/offset valid)
+  static constexpr uint16_t kFromOverlay = 1u << 2;  // arrived through a tunnel (split horizon)
 
   uint32_t in_port = kNone;   // port index the frame arrived on
   uint32_t network = kNone;   // network index, set by classify/decap
@@ -30,8 +31,8 @@ struct PacketMeta {
   uint32_t flow_hash = 0;     // inner L2/L3/L4 hash, set lazily
   uint16_t vlan = 0;          // VLAN the frame was received with (0 = untagged)
   uint16_t flags = 0;
-  uint16_t csum_start = 0;    // with kCsumPartial: offset from data() where summing starts
-  uint16_t csum_offset = 0;   // with kCsumPartial: where the checksum goes, from csum_start
+  uint16_t csum_start = 0;   // with kCsumPartial: offset from data() where summing starts
+  uint16_t csum_offset = 0;  // with kCsumPartial: where the checksum goes, from csum_start
 };
 
 class Packet {
@@ -132,7 +133,9 @@ class PacketPool {
   std::vector<Packet*> free_;
 };
 
-inline void Packet::release() { pool_->free(this); }
+inline void Packet::release() {
+  pool_->free(this);
+}
 
 // The unit of work of every stage (STYLE: stages over batches).
 inline constexpr size_t kBatchSize = 256;

@@ -34,8 +34,49 @@ class FakeOperations : public control::Operations {
     return nlohmann::json::array({{{"reason", "unknown_vni"}, {"count", 3}}});
   }
 
+  nlohmann::json show_config() const override { return {{"node", {{"name", "fake"}}}}; }
+  Result<control::BulkResult> add_remote_macs(const std::vector<control::RemoteMac>& entries,
+                                              const control::Owner& owner) override {
+    mac_adds.push_back(entries);
+    owners.push_back(owner);
+    control::BulkResult r;
+    r.added = entries.size();
+    return r;
+  }
+  Result<control::BulkResult> remove_remote_macs(const std::vector<control::RemoteMac>& entries,
+                                                 const control::Owner& owner) override {
+    mac_removes.push_back(entries);
+    owners.push_back(owner);
+    control::BulkResult r;
+    r.removed = entries.size();
+    return r;
+  }
+  Result<control::BulkResult> add_flood_members(const std::vector<control::FloodMember>& entries,
+                                                const control::Owner& owner) override {
+    flood_adds.push_back(entries);
+    owners.push_back(owner);
+    control::BulkResult r;
+    r.added = entries.size();
+    return r;
+  }
+  Result<control::BulkResult> remove_flood_members(const std::vector<control::FloodMember>& entries,
+                                                   const control::Owner& owner) override {
+    flood_removes.push_back(entries);
+    owners.push_back(owner);
+    control::BulkResult r;
+    r.removed = entries.size();
+    return r;
+  }
+  control::BulkResult withdraw_owner(const control::Owner& owner) override {
+    owners.push_back(owner);
+    return {};
+  }
+
   std::vector<config::Config> applied;
   mutable std::vector<std::string> fdb_filters;
+  std::vector<std::vector<control::RemoteMac>> mac_adds, mac_removes;
+  std::vector<std::vector<control::FloodMember>> flood_adds, flood_removes;
+  std::vector<control::Owner> owners;
 };
 
 }  // namespace vgw::api::testing

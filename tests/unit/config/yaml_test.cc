@@ -225,7 +225,7 @@ TEST(ParseYamlRejects, BadEnumValues) {
   EXPECT_EQ(error_of("underlay:\n  io: dpdk\n"),
             "underlay.io: \"dpdk\" is not one of xdp, packet, socket");
   EXPECT_EQ(error_of("ports:\n  - {name: p1, io: tap}\n"),
-            "ports[p1].io: \"tap\" is not one of packet, memory");
+            "ports[p1].io: \"tap\" is not one of packet, xdp, memory");
 }
 
 TEST(ParseYamlRejects, BadNames) {

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# README command 1: installs what is missing, builds vgwd and vgwctl, and starts the
+# demo fabric (lab/vgw-lab up: namespaces vgw-h1, vgw-gw, vgw-kv, vgw-h2, ...), then
+# shows a ping crossing the tunnel and vgwd's FDB. Running it again rebuilds the lab
+# from scratch; `lab/vgw-lab down` removes it. Extra arguments go to `vgw-lab up`
+# (e.g. --io socket).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+bash scripts/setup.sh
+# The same build dir and flags as scripts/test.sh, so the two share one build.
+[[ -f build/build.ninja ]] || cmake -G Ninja -S . -B build -DVGW_WERROR=ON
+ninja -C build -j"${JOBS:-2}" vgwd vgwctl
+exec lab/vgw-lab up "$@"

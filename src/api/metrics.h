@@ -1,0 +1,31 @@
+// Prometheus /metrics (text exposition format 0.0.4) rendered from the same
+// `show` answers the unix socket and the HTTP API return (CONTRACTS.md
+// shapes), so the numbers cannot disagree with `vgwctl -j show counters`.
+//   vgw_port_{rx,tx}_{packets,bytes,dropped}_total{port}
+//   vgw_underlay_{rx,tx}_{packets,bytes,dropped}_total
+//   vgw_network_{rx,tx}_{packets,bytes}_total{network,vni}
+//   vgw_remote_vtep_{rx,tx}_{packets,bytes}_total{remote}
+//   vgw_drops_total{reason}
+//   vgw_worker_{rx,tx}_packets_total{worker}
+//   vgw_fdb_entries{network} (gauge), vgw_fdb_entries_all (gauge)
+//   vgw_fdb_{learned,moves,aged,dup_frozen,mac_limit_exceeded}_total
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+namespace vgw::api {
+
+inline constexpr std::string_view kMetricsContentType = "text/plain; version=0.0.4; charset=utf-8";
+
+// counters/drops/networks: the data of `show counters`, `show drops`, `show
+// networks`. Missing or mistyped members are skipped, never thrown on.
+std::string render_metrics(const nlohmann::json& counters, const nlohmann::json& drops,
+                           const nlohmann::json& networks);
+
+// A label value escaped as the format asks (backslash, double quote, newline).
+std::string escape_label(std::string_view v);
+
+}  // namespace vgw::api

@@ -1,0 +1,186 @@
+// The EVPN routing information base of the speaker (RFC 7432 §9-§15 for VXLAN,
+// RFC 8365 §5.1): the routes each peer sent (adj-RIB-in), the routes we originate
+// (type 3 per local VNI, type 2 per local MAC), and import into the data plane.
+//
+// Import: a route is imported into every local VNI whose import route targets it
+// carries. Type 3 adds its VTEP (PMSI tunnel endpoint, else originator) to that
+// VNI's flood list; type 2 installs its MAC at the VTEP of its next hop. Several
+// peers may send the same thing (route reflectors): flood members are counted,
+// and per (VNI, MAC) the best path wins (highest MAC mobility sequence, RFC 7432
+// §15; then the lowest VTEP address). A MAC we learned locally beats remote paths
+// of a lower sequence; when a remote path of a higher sequence arrives the MAC
+// moved away and our own type 2 is withdrawn. Each change names the peer whose
+// route caused it (the data plane's owner of the entry), so removing a peer's
+// routes (withdraw, session loss) removes exactly what it installed.
+//
+// What import decides is reported as a batch of changes (take_changes) that the
+// owner hands to the control plane in one call.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "bgp/attributes.h"
+#include "bgp/evpn.h"
+#include "bgp/ext_community.h"
+#include "common/addr.h"
+
+namespace vgw::bgp {
+
+// A local VNI as EVPN sees it.
+struct VniConfig {
+  uint32_t vni = 0;
+  RouteDistinguisher rd;
+  std::vector<RouteTarget> import_rts;
+  std::vector<RouteTarget> export_rts;
+  bool operator==(const VniConfig&) const = default;
+};
+
+// What the RIB keeps of a received path.
+struct PathInfo {
+  std::optional<IpAddress> next_hop;
+  std::vector<RouteTarget> route_targets;
+  std::optional<MacMobility> mac_mobility;
+  std::optional<uint16_t> encapsulation;
+  std::optional<IpAddress> pmsi_endpoint;
+  uint32_t pmsi_label = 0;
+  std::string as_path;  // text, for show
+  uint32_t local_pref = 100;
+  bool operator==(const PathInfo&) const = default;
+};
+PathInfo path_info_from(const PathAttributes& attrs);
+
+using PeerId = uint32_t;
+
+// A change for the data plane. vtep is where the MAC lives / the flood member;
+// peer is whose route caused it (the owner of the entry in the data plane).
+struct MacChange {
+  PeerId peer = 0;
+  uint32_t vni = 0;
+  MacAddress mac;
+  IpAddress vtep;
+  uint32_t sequence = 0;
+  bool operator==(const MacChange&) const = default;
+};
+struct FloodChange {
+  PeerId peer = 0;
+  uint32_t vni = 0;
+  IpAddress vtep;
+  bool operator==(const FloodChange&) const = default;
+};
+struct ImportChanges {
+  std::vector<MacChange> macs_installed;  // new, or replacing the previous VTEP
+  std::vector<MacChange> macs_removed;
+  std::vector<FloodChange> flood_added;
+  std::vector<FloodChange> flood_removed;
+  bool empty() const {
+    return macs_installed.empty() && macs_removed.empty() && flood_added.empty() &&
+           flood_removed.empty();
+  }
+};
+
+// A route we originate, with the attributes that differ per route.
+struct LocalRoute {
+  uint32_t vni = 0;
+  std::optional<MacMobility> mac_mobility;  // type 2 only
+  bool operator==(const LocalRoute&) const = default;
+};
+
+// What changed in our own routes since the last take_export_changes.
+struct ExportChanges {
+  std::vector<EvpnRoute> advertise;  // new or changed
+  std::vector<EvpnRoute> withdraw;
+  bool empty() const { return advertise.empty() && withdraw.empty(); }
+};
+
+class EvpnRib {
+ public:
+  // ---- configuration ----
+  // The local VNIs, and our VTEP address (type-3 originator and next hop). Routes
+  // already received are imported again under the new VNI set.
+  void configure(std::vector<VniConfig> vnis, IpAddress local_vtep);
+  const std::vector<VniConfig>& vnis() const { return vnis_; }
+  const VniConfig* vni(uint32_t vni) const;
+  IpAddress local_vtep() const { return local_vtep_; }
+
+  // ---- received routes ----
+  void update(PeerId peer, const EvpnRoute& route, const PathInfo& path);
+  void withdraw(PeerId peer, const EvpnRoute& route);
+  // Session lost: every route of the peer is withdrawn.
+  void remove_peer(PeerId peer);
+  size_t received_count(PeerId peer) const;
+  const std::map<EvpnRoute, PathInfo>* adj_in(PeerId peer) const;
+  const std::map<PeerId, std::map<EvpnRoute, PathInfo>>& all_adj_in() const { return adj_in_; }
+
+  // ---- local MACs ----
+  // The complete set of MACs learned on local attachments, per VNI: added ones
+  // are advertised (with a sequence above any remote path's), missing ones withdrawn.
+  void set_local_macs(const std::set<std::pair<uint32_t, MacAddress>>& macs);
+
+  // ---- our routes ----
+  const std::map<EvpnRoute, LocalRoute>& local_routes() const { return local_; }
+  // The attributes to send with a local route (without MP_REACH, AS_PATH, LOCAL_PREF).
+  PathAttributes export_attributes(const EvpnRoute& route, const LocalRoute& local) const;
+
+  // ---- outputs ----
+  ImportChanges take_changes();
+  ExportChanges take_export_changes();
+
+  // The VNIs a path is imported into (route targets matched against import RTs).
+  std::vector<uint32_t> import_vnis(const PathInfo& path) const;
+
+ private:
+  struct MacKey {
+    uint32_t vni;
+    uint64_t mac;
+    auto operator<=>(const MacKey&) const = default;
+  };
+  struct Candidate {
+    PeerId peer;
+    EvpnRoute route;  // distinguishes MAC-only and MAC+IP routes of one peer
+    IpAddress vtep;
+    uint32_t sequence;
+    bool sticky;
+    bool operator==(const Candidate&) const = default;
+  };
+  struct Installed {
+    PeerId peer;
+    IpAddress vtep;
+    uint32_t sequence;
+  };
+  struct LocalMac {
+    uint32_t sequence = 0;
+    bool advertised = false;  // false while a remote path of a higher sequence wins
+  };
+
+  void import_path(PeerId peer, const EvpnRoute& route, const PathInfo& path, bool add);
+  void reselect(const MacKey& key);
+  void set_local_route(const EvpnRoute& route, std::optional<LocalRoute> value);
+  EvpnRoute local_mac_route(const MacKey& key) const;
+  void rebuild_local_imet();
+
+  std::vector<VniConfig> vnis_;
+  std::map<uint32_t, size_t> vni_index_;
+  IpAddress local_vtep_;
+  std::map<PeerId, std::map<EvpnRoute, PathInfo>> adj_in_;
+  std::map<MacKey, std::vector<Candidate>> mac_candidates_;
+  std::map<MacKey, Installed> mac_installed_;
+  struct FloodKey {
+    uint32_t vni;
+    IpAddress vtep;
+    PeerId peer;
+    auto operator<=>(const FloodKey&) const = default;
+  };
+  std::map<FloodKey, uint32_t> flood_refs_;  // one peer may send it under several RDs
+  std::map<MacKey, LocalMac> local_macs_;
+  std::map<EvpnRoute, LocalRoute> local_;
+  std::map<EvpnRoute, bool> export_pending_;  // route -> advertise (true) / withdraw
+  ImportChanges changes_;
+};
+
+}  // namespace vgw::bgp

@@ -1,0 +1,332 @@
+#include "control/evpn.h"
+
+#include <arpa/inet.h>
+
+#include <map>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+namespace vgw::control {
+
+using nlohmann::json;
+
+namespace {
+
+Result<std::vector<bgp::RouteTarget>> parse_rts(const std::vector<std::string>& texts,
+                                                const std::string& path) {
+  std::vector<bgp::RouteTarget> out;
+  for (size_t i = 0; i < texts.size(); ++i) {
+    auto rt = bgp::RouteTarget::parse(texts[i]);
+    if (!rt)
+      return make_error(path + "[" + std::to_string(i) + "]: '" + texts[i] +
+                        "' is not a route target");
+    out.push_back(*rt);
+  }
+  return out;
+}
+
+std::string ipv4_text(uint32_t host) {
+  return IpAddress::v4(host).to_string();
+}
+
+// The VNI a route belongs to, as `show evpn routes --vni` filters it.
+std::optional<uint32_t> route_vni(const bgp::EvpnRoute& r, const bgp::PathInfo* path,
+                                  std::optional<uint32_t> local_vni) {
+  if (local_vni) return local_vni;
+  if (const auto* m = std::get_if<bgp::MacIpRoute>(&r)) return m->label1;
+  if (std::holds_alternative<bgp::ImetRoute>(r) && path && path->pmsi_endpoint)
+    return path->pmsi_label;
+  if (const auto* p = std::get_if<bgp::IpPrefixRoute>(&r)) return p->label;
+  return std::nullopt;
+}
+
+json route_json(const bgp::EvpnRoute& r) {
+  json j;
+  j["type"] = bgp::evpn_route_type(r);
+  j["prefix"] = bgp::to_string(r);
+  if (const auto* rd = bgp::evpn_route_rd(r)) j["rd"] = rd->to_string();
+  if (const auto* m = std::get_if<bgp::MacIpRoute>(&r)) {
+    j["mac"] = m->mac.to_string();
+    j["ip"] = m->ip ? json(m->ip->to_string()) : json(nullptr);
+    j["ethernet_tag"] = m->ethernet_tag;
+  } else if (const auto* i = std::get_if<bgp::ImetRoute>(&r)) {
+    j["originator"] = i->originator.to_string();
+    j["ethernet_tag"] = i->ethernet_tag;
+  }
+  return j;
+}
+
+}  // namespace
+
+EvpnAgent::EvpnAgent(Operations& ops, const dataplane::Dataplane& dp,
+                     std::function<const config::Config*()> config, EvpnAgentOptions options)
+    : ops_(ops),
+      dp_(dp),
+      config_(std::move(config)),
+      opts_(std::move(options)),
+      clock_(opts_.clock ? opts_.clock : bgp::MsClock(bgp::monotonic_ms)),
+      speaker_(*this, clock_) {}
+
+Result<std::optional<bgp::SpeakerConfig>> EvpnAgent::speaker_config(const config::Config& c) {
+  if (!c.evpn) return std::optional<bgp::SpeakerConfig>();
+  const config::Evpn& e = *c.evpn;
+  bgp::SpeakerConfig s;
+  s.asn = e.asn;
+  s.router_id = e.router_id ? *e.router_id : c.vtep.source;
+  if (s.router_id.v6 || s.router_id.is_unspecified())
+    return make_error("evpn.router-id: needed (vtep.source '" + c.vtep.source.to_string() +
+                      "' is not an IPv4 address to default to)");
+  s.local_address = c.vtep.source;
+  s.hold_time = e.hold_time;
+  s.connect_retry_s = e.connect_retry;
+  for (const auto& nb : e.neighbors) s.neighbors.push_back({nb.address, nb.remote_as});
+  std::map<uint32_t, const config::EvpnVni*> configured;
+  for (const auto& v : e.vnis) configured[v.vni] = &v;
+  uint16_t index = 0;
+  for (const auto& n : c.networks) {
+    if (!n.vni) continue;
+    ++index;
+    bgp::VniConfig v;
+    v.vni = *n.vni;
+    v.rd = bgp::derive_rd(s.router_id, index);
+    v.import_rts = v.export_rts = {bgp::derive_rt(e.asn, v.vni)};
+    if (auto it = configured.find(v.vni); it != configured.end()) {
+      const config::EvpnVni& cv = *it->second;
+      size_t pos = 0;
+      for (size_t i = 0; i < e.vnis.size(); ++i)
+        if (&e.vnis[i] == &cv) pos = i;
+      std::string path = "evpn.vnis[" + std::to_string(pos) + "]";
+      if (!cv.rd.empty()) {
+        auto rd = bgp::RouteDistinguisher::parse(cv.rd);
+        if (!rd) return make_error(path + ".rd: '" + cv.rd + "' is not a route distinguisher");
+        v.rd = *rd;
+      }
+      auto both = parse_rts(cv.route_targets, path + ".route-targets");
+      if (!both) return both.error();
+      auto imp = parse_rts(cv.import_route_targets, path + ".import-route-targets");
+      if (!imp) return imp.error();
+      auto exp = parse_rts(cv.export_route_targets, path + ".export-route-targets");
+      if (!exp) return exp.error();
+      if (!both->empty() || !imp->empty()) {
+        v.import_rts = *both;
+        v.import_rts.insert(v.import_rts.end(), imp->begin(), imp->end());
+      }
+      if (!both->empty() || !exp->empty()) {
+        v.export_rts = *both;
+        v.export_rts.insert(v.export_rts.end(), exp->begin(), exp->end());
+      }
+    }
+    s.vnis.push_back(std::move(v));
+  }
+  return std::optional<bgp::SpeakerConfig>(std::move(s));
+}
+
+Status EvpnAgent::reconcile() {
+  const config::Config* c = config_ ? config_() : nullptr;
+  if (!c) return {};
+  auto want = speaker_config(*c);
+  if (!want) {
+    last_error_ = want.error().message;
+    return want.error();
+  }
+  if (*want) (*want)->bind_address = opts_.bind_address;
+  if (*want == applied_) return {};
+  if (!*want) {
+    if (running_) {
+      spdlog::info("event=evpn_stop");
+      bgp::SpeakerConfig off = *applied_;
+      off.neighbors.clear();
+      off.vnis.clear();
+      off.listen = false;
+      (void)speaker_.configure(off);
+    }
+    running_ = false;
+    applied_ = std::nullopt;
+    return {};
+  }
+  auto s = speaker_.configure(**want);
+  if (!s) {
+    last_error_ = s.error().message;
+    return s;
+  }
+  if (!running_)
+    spdlog::info("event=evpn_start asn={} router_id={} neighbors={} vnis={}", (*want)->asn,
+                 (*want)->router_id.to_string(), (*want)->neighbors.size(), (*want)->vnis.size());
+  running_ = true;
+  applied_ = *want;
+  last_error_.clear();
+  scan_local_macs();
+  return {};
+}
+
+void EvpnAgent::poll() {
+  uint64_t now = clock_();
+  if (now >= next_scan_) {
+    next_scan_ = now + opts_.scan_interval_ms;
+    if (auto s = reconcile(); !s) spdlog::warn("event=evpn_config error=\"{}\"", s.error().message);
+    if (running_) scan_local_macs();
+  }
+  if (running_) speaker_.poll();
+}
+
+void EvpnAgent::shutdown() {
+  if (running_) speaker_.shutdown();
+}
+
+void EvpnAgent::scan_local_macs() {
+  auto snap = dp_.snapshot();
+  if (!snap) return;
+  std::set<std::pair<uint32_t, MacAddress>> local;
+  dp_.fdb().for_each(std::nullopt, [&](const dataplane::FdbEntryView& e) {
+    if (e.location.is_remote() || e.network >= snap->network_count()) return;
+    if (e.type != dataplane::FdbType::kLearned && e.type != dataplane::FdbType::kStatic) return;
+    const auto& net = snap->network(e.network);
+    if (!net.present || net.vni == dataplane::kNone) return;
+    local.insert({net.vni, e.mac});
+  });
+  speaker_.set_local_macs(local);
+}
+
+void EvpnAgent::apply(const bgp::ImportChanges& changes) {
+  // Grouped by owner (the peer whose route it is): one bulk call each.
+  struct Batch {
+    std::vector<RemoteMac> macs_add, macs_remove;
+    std::vector<FloodMember> flood_add, flood_remove;
+  };
+  std::map<bgp::PeerId, Batch> by_peer;
+  auto net = [](uint32_t vni) { return NetworkRef{"", vni}; };
+  for (const auto& m : changes.macs_removed)
+    by_peer[m.peer].macs_remove.push_back({net(m.vni), m.mac, m.vtep});
+  for (const auto& m : changes.macs_installed)
+    by_peer[m.peer].macs_add.push_back({net(m.vni), m.mac, m.vtep});
+  for (const auto& f : changes.flood_removed)
+    by_peer[f.peer].flood_remove.push_back({net(f.vni), f.vtep});
+  for (const auto& f : changes.flood_added)
+    by_peer[f.peer].flood_add.push_back({net(f.vni), f.vtep});
+
+  for (auto& [peer, b] : by_peer) {
+    Owner owner{Origin::kEvpn, speaker_.peer_address(peer).to_string()};
+    // A bulk call is all or nothing; when one entry is refused (say a network that
+    // was just removed), the others still go in one by one.
+    auto run = [&](auto& entries, auto&& call, const char* what) {
+      if (entries.empty()) return;
+      auto r = call(entries);
+      if (r) return;
+      for (const auto& e : entries) {
+        std::remove_reference_t<decltype(entries)> one{e};
+        auto r1 = call(one);
+        if (!r1)
+          spdlog::warn("event=evpn_import op={} peer={} error=\"{}\"", what, owner.id,
+                       r1.error().message);
+      }
+    };
+    run(
+        b.macs_remove, [&](const auto& e) { return ops_.remove_remote_macs(e, owner); },
+        "remove_mac");
+    run(
+        b.flood_remove, [&](const auto& e) { return ops_.remove_flood_members(e, owner); },
+        "remove_flood");
+    run(
+        b.flood_add, [&](const auto& e) { return ops_.add_flood_members(e, owner); }, "add_flood");
+    run(
+        b.macs_add, [&](const auto& e) { return ops_.add_remote_macs(e, owner); }, "add_mac");
+  }
+}
+
+json EvpnAgent::show_peers() const {
+  json peers = json::array();
+  for (const auto& p : speaker_.peers()) {
+    const auto& c = p.counters;
+    peers.push_back(
+        {{"address", p.address.to_string()},
+         {"remote_as", p.remote_as},
+         {"type", p.ebgp ? "ebgp" : "ibgp"},
+         {"state", bgp::state_name(p.state)},
+         {"peer_router_id", p.peer_router_id ? json(ipv4_text(p.peer_router_id)) : json(nullptr)},
+         {"hold_time", p.hold_time},
+         {"uptime_s", p.uptime_s},
+         {"routes_received", p.routes_received},
+         {"routes_sent", p.routes_sent},
+         {"last_error", p.last_error},
+         {"messages",
+          {{"opens_in", c.opens_in},
+           {"opens_out", c.opens_out},
+           {"updates_in", c.updates_in},
+           {"updates_out", c.updates_out},
+           {"keepalives_in", c.keepalives_in},
+           {"keepalives_out", c.keepalives_out},
+           {"notifications_in", c.notifications_in},
+           {"notifications_out", c.notifications_out},
+           {"route_refresh_in", c.route_refresh_in}}},
+         {"established_count", c.established_count},
+         {"dropped_count", c.dropped_count},
+         {"treat_as_withdraw", c.treat_as_withdraw},
+         {"attribute_discard", c.attribute_discard}});
+  }
+  const auto& cfg = speaker_.config();
+  return {{"running", running_},
+          {"asn", running_ ? json(cfg.asn) : json(nullptr)},
+          {"router_id", running_ ? json(cfg.router_id.to_string()) : json(nullptr)},
+          {"local_address", running_ ? json(cfg.local_address.to_string()) : json(nullptr)},
+          {"listening", speaker_.listening()},
+          {"listen_error", speaker_.listen_error()},
+          {"error", last_error_},
+          {"peers", std::move(peers)}};
+}
+
+json EvpnAgent::show_routes(const EvpnRouteFilter& filter) const {
+  json out = json::array();
+  const bgp::EvpnRib& rib = speaker_.rib();
+  auto keep = [&](const bgp::EvpnRoute& r, std::optional<uint32_t> vni) {
+    if (filter.type && bgp::evpn_route_type(r) != *filter.type) return false;
+    if (filter.vni && vni != filter.vni) return false;
+    return true;
+  };
+  for (const auto& [r, local] : rib.local_routes()) {
+    std::optional<uint32_t> vni = route_vni(r, nullptr, local.vni);
+    if (!keep(r, vni)) continue;
+    json j = route_json(r);
+    bgp::PathAttributes a = rib.export_attributes(r, local);
+    j["vni"] = local.vni;
+    j["source"] = "local";
+    j["next_hop"] = rib.local_vtep().to_string();
+    json ext = json::array();
+    if (a.ext_communities)
+      for (const auto& c : *a.ext_communities) ext.push_back(bgp::to_string(c));
+    j["ext_communities"] = std::move(ext);
+    j["sequence"] = local.mac_mobility ? json(local.mac_mobility->sequence) : json(nullptr);
+    j["imported"] = nullptr;
+    out.push_back(std::move(j));
+  }
+  for (const auto& [peer, routes] : rib.all_adj_in()) {
+    std::string from = speaker_.peer_address(peer).to_string();
+    for (const auto& [r, path] : routes) {
+      std::optional<uint32_t> vni = route_vni(r, &path, std::nullopt);
+      if (!keep(r, vni)) continue;
+      json j = route_json(r);
+      j["vni"] = vni ? json(*vni) : json(nullptr);
+      j["source"] = from;
+      j["next_hop"] = path.next_hop ? json(path.next_hop->to_string()) : json(nullptr);
+      json ext = json::array();
+      for (const auto& rt : path.route_targets) ext.push_back("RT:" + rt.to_string());
+      if (path.encapsulation) ext.push_back("ET:" + std::to_string(*path.encapsulation));
+      if (path.mac_mobility)
+        ext.push_back("MM:" + std::to_string(path.mac_mobility->sequence) +
+                      (path.mac_mobility->sticky ? ", sticky MAC" : ""));
+      j["ext_communities"] = std::move(ext);
+      j["sequence"] = path.mac_mobility ? json(path.mac_mobility->sequence) : json(nullptr);
+      j["as_path"] = path.as_path;
+      j["local_pref"] = path.local_pref;
+      j["pmsi_endpoint"] =
+          path.pmsi_endpoint ? json(path.pmsi_endpoint->to_string()) : json(nullptr);
+      j["imported"] = rib.import_vnis(path);
+      out.push_back(std::move(j));
+    }
+  }
+  return out;
+}
+
+}  // namespace vgw::control
