@@ -2,29 +2,11 @@
 
 #include <fmt/format.h>
 
-#include <charconv>
 #include <cstring>
 
+#include "bgp/wire.h"
+
 namespace vgw::bgp {
-namespace {
-
-bool parse_u32(std::string_view s, uint32_t& out) {
-  if (s.empty()) return false;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return ec == std::errc() && p == s.data() + s.size();
-}
-
-void put_be(uint8_t* p, uint64_t v, int n) {
-  for (int i = n - 1; i >= 0; --i, v >>= 8) p[i] = static_cast<uint8_t>(v);
-}
-
-uint32_t get_be(const uint8_t* p, int n) {
-  uint32_t v = 0;
-  for (int i = 0; i < n; ++i) v = v << 8 | p[i];
-  return v;
-}
-
-}  // namespace
 
 std::optional<RouteTarget> RouteTarget::parse(std::string_view text) {
   auto colon = text.rfind(':');

@@ -7,9 +7,11 @@
 // are no exceptions. This is control-plane code: clarity over the last cycle.
 #pragma once
 
+#include <charconv>
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -125,5 +127,24 @@ class Writer {
  private:
   std::vector<uint8_t> out_;
 };
+
+// Fixed-width fields inside an already-sized value (RD, extended community):
+// n (1..4) octets, big-endian.
+inline void put_be(uint8_t* p, uint64_t v, int n) {
+  for (int i = n - 1; i >= 0; --i, v >>= 8) p[i] = static_cast<uint8_t>(v);
+}
+
+inline uint32_t get_be(const uint8_t* p, int n) {
+  uint32_t v = 0;
+  for (int i = 0; i < n; ++i) v = v << 8 | p[i];
+  return v;
+}
+
+// A whole decimal string as a 32-bit number (the parts of "65000:100" text forms).
+inline bool parse_u32(std::string_view s, uint32_t& out) {
+  if (s.empty()) return false;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && p == s.data() + s.size();
+}
 
 }  // namespace vgw::bgp
