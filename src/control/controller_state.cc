@@ -145,16 +145,25 @@ Result<BulkResult> ControllerState::add_macs(const std::vector<RemoteMac>& entri
   return r;
 }
 
+template <typename Entry>
+Result<std::vector<uint32_t>> ControllerState::networks_of(
+    const dataplane::Snapshot& snap, const std::vector<Entry>& entries) const {
+  std::vector<uint32_t> nets(entries.size());
+  for (size_t i = 0; i < entries.size(); ++i) {
+    auto net = network_of(snap, entries[i].network, i);
+    if (!net) return net.error();
+    nets[i] = *net;
+  }
+  return nets;
+}
+
 Result<BulkResult> ControllerState::remove_macs(const std::vector<RemoteMac>& entries,
                                                 const Owner& owner) {
   auto snap = dp_.snapshot();
   if (!snap) return make_error("controller: no configuration applied yet");
-  std::vector<uint32_t> nets(entries.size());
-  for (size_t i = 0; i < entries.size(); ++i) {
-    auto net = network_of(*snap, entries[i].network, i);
-    if (!net) return net.error();
-    nets[i] = *net;
-  }
+  auto resolved = networks_of(*snap, entries);
+  if (!resolved) return resolved.error();
+  const std::vector<uint32_t>& nets = *resolved;
   const uint32_t who = owner_index(owner);
   BulkResult r;
   for (size_t i = 0; i < entries.size(); ++i) {
@@ -253,12 +262,9 @@ Result<BulkResult> ControllerState::remove_flood(const std::vector<FloodMember>&
                                                  const Owner& owner) {
   auto snap = dp_.snapshot();
   if (!snap) return make_error("controller: no configuration applied yet");
-  std::vector<uint32_t> nets(entries.size());
-  for (size_t i = 0; i < entries.size(); ++i) {
-    auto net = network_of(*snap, entries[i].network, i);
-    if (!net) return net.error();
-    nets[i] = *net;
-  }
+  auto resolved = networks_of(*snap, entries);
+  if (!resolved) return resolved.error();
+  const std::vector<uint32_t>& nets = *resolved;
   const uint32_t who = owner_index(owner);
   BulkResult r;
   std::vector<uint32_t> touched;

@@ -74,6 +74,10 @@ class ControllerState {
   // The network an entry names, or an error naming entries[i].
   Result<uint32_t> network_of(const dataplane::Snapshot& snap, const NetworkRef& ref,
                               size_t i) const;
+  // network_of for every entry, in order; the first error names its entry.
+  template <typename Entry>
+  Result<std::vector<uint32_t>> networks_of(const dataplane::Snapshot& snap,
+                                            const std::vector<Entry>& entries) const;
   Status check_remote(const dataplane::Snapshot& snap, const IpAddress& a, size_t i) const;
   // Adds the remotes of `addresses` that the snapshot lacks (one publish).
   void ensure_remotes(const std::vector<IpAddress>& addresses, dataplane::RemoteOrigin origin,

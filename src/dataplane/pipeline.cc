@@ -232,15 +232,21 @@ void Pipeline::flood_local(Packet* p, uint32_t network, uint32_t in_attachment, 
   for (uint32_t i = 0; i < n_rem; ++i) deliver(rems[i], true);
 }
 
-void Pipeline::local_ingress(uint32_t port, std::span<Packet*> pkts) {
-  PortCounters& pc = c_.ports[port];
-  pc.rx_packets.add(pkts.size());
-  c_.rx_packets.add(pkts.size());
+// Marks the first packets of a batch kTrace while `vgwctl trace` wants more (one
+// relaxed load per batch when nobody traces).
+inline void Pipeline::mark_for_trace(std::span<Packet*> pkts) {
   if (uint32_t budget = ctx_.trace_budget.load(std::memory_order_relaxed)) [[unlikely]] {
     uint32_t k = 0;
     for (; k < pkts.size() && k < budget; ++k) pkts[k]->meta.flags |= PacketMeta::kTrace;
     ctx_.trace_budget.store(budget - k, std::memory_order_relaxed);
   }
+}
+
+void Pipeline::local_ingress(uint32_t port, std::span<Packet*> pkts) {
+  PortCounters& pc = c_.ports[port];
+  pc.rx_packets.add(pkts.size());
+  c_.rx_packets.add(pkts.size());
+  mark_for_trace(pkts);
   uint64_t rx_bytes = 0;
   // Hoisted into locals: stores into packet bytes may alias any member.
   const Snapshot* const snap = snap_;
@@ -466,11 +472,7 @@ void Pipeline::run_encap() {
 void Pipeline::underlay_ingress(std::span<Packet*> pkts) {
   c_.underlay.rx_packets.add(pkts.size());
   c_.rx_packets.add(pkts.size());
-  if (uint32_t budget = ctx_.trace_budget.load(std::memory_order_relaxed)) [[unlikely]] {
-    uint32_t k = 0;
-    for (; k < pkts.size() && k < budget; ++k) pkts[k]->meta.flags |= PacketMeta::kTrace;
-    ctx_.trace_budget.store(budget - k, std::memory_order_relaxed);
-  }
+  mark_for_trace(pkts);
   uint64_t rx_bytes = 0;
   // Hoisted into locals: stores into packet bytes may alias any member.
   const Snapshot* const snap = snap_;

@@ -47,6 +47,8 @@ class Pipeline {
   void flush();
 
  private:
+  void mark_for_trace(std::span<Packet*> pkts);
+
   struct TxQueue {
     std::array<Packet*, kBatchSize> pkts;
     uint32_t n = 0;
