@@ -12,10 +12,15 @@ pkgs=(
   libcli11-dev libspdlog-dev libfmt-dev libmnl-dev liburcu-dev libxdp-dev libbpf-dev libcpp-httplib-dev
   # network tools used by the tests, the demo and the benchmarks
   iproute2 iputils-ping tshark tcpdump iperf3 python3-scapy netsniff-ng nftables
-  ethtool valgrind procps psmisc python3-pytest frr
+  ethtool valgrind procps psmisc python3-pytest frr gobgpd traceroute wrk
+  # the Fabric Manager page's browser test (Node.js/npm: see below)
+  chromium
 )
 
 missing=()
+# Node.js with npm for the web page's build and browser test: a machine may already
+# carry a Node.js that bundles npm (NodeSource); only a machine without npm gets Debian's.
+command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
