@@ -1,6 +1,7 @@
 // The benchmark workload of issue 2 (and the callgrind figure of issue 6): one
-// worker over in-memory ports, 256-packet batches, 64-byte inner frames, 64K
-// flows, 1M FDB entries. Shared by the Google Benchmark program and the fixed
+// worker (or several, each with its own in-memory ports, sharing the tables)
+// over in-memory ports, 256-packet batches, 64-byte inner frames, 64K flows, 1M
+// FDB entries. Shared by the Google Benchmark program and the fixed
 // packet-count runner that bench/callgrind.sh measures.
 #pragma once
 
@@ -52,7 +53,7 @@ inline std::vector<uint8_t> inner(uint32_t i, bool to_remote) {
 }
 
 struct Workload {
-  explicit Workload(Direction dir, uint64_t packets = UINT64_MAX)
+  explicit Workload(Direction dir, uint64_t packets = UINT64_MAX, size_t n_workers = 1)
       : dp(dataplane::DataplaneOptions{{kFdbEntries * 2, 5, 180}, 4096, [] { return 1000u; }}) {
     config::Config c;
     c.ports = {{"p0", "memory"}};
@@ -97,17 +98,21 @@ struct Workload {
                              .build());
       }
     }
-    auto p0 = std::make_unique<io::MemoryPort>("p0", io::MemoryPort::TxMode::kCount);
-    auto u0 = std::make_unique<io::MemoryPort>("u0", io::MemoryPort::TxMode::kCount);
-    (dir == Direction::kEncap ? p0 : u0)->replay(std::move(frames), packets);
-    std::vector<std::unique_ptr<Port>> ports;
-    ports.push_back(std::move(p0));
-    worker = std::make_unique<dataplane::Worker>(dp, std::move(ports), std::move(u0),
-                                                 dataplane::WorkerOptions{4096, 1});
+    for (size_t k = 0; k < n_workers; ++k) {
+      auto p0 = std::make_unique<io::MemoryPort>("p0", io::MemoryPort::TxMode::kCount);
+      auto u0 = std::make_unique<io::MemoryPort>("u0", io::MemoryPort::TxMode::kCount);
+      (dir == Direction::kEncap ? p0 : u0)->replay(frames, packets);
+      std::vector<std::unique_ptr<Port>> ports;
+      ports.push_back(std::move(p0));
+      workers.push_back(std::make_unique<dataplane::Worker>(dp, std::move(ports), std::move(u0),
+                                                            dataplane::WorkerOptions{4096, 1}));
+    }
+    worker = workers.front().get();
   }
 
   dataplane::Dataplane dp;
-  std::unique_ptr<dataplane::Worker> worker;
+  std::vector<std::unique_ptr<dataplane::Worker>> workers;
+  dataplane::Worker* worker = nullptr;  // the first
 };
 
 }  // namespace vgw::bench

@@ -12,7 +12,7 @@ pkgs=(
   libcli11-dev libspdlog-dev libfmt-dev libmnl-dev liburcu-dev libxdp-dev libbpf-dev libcpp-httplib-dev
   # network tools used by the tests, the demo and the benchmarks
   iproute2 iputils-ping tshark tcpdump iperf3 python3-scapy netsniff-ng nftables
-  ethtool valgrind procps psmisc python3-pytest frr gobgpd traceroute wrk
+  ethtool valgrind procps psmisc python3-pytest frr gobgpd traceroute wrk curl
   # the Fabric Manager page's browser test (Node.js/npm: see below)
   chromium
 )

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test vgw has (README command 2;
 # .ci/run calls exactly this). Steps, in order:
-#   setup        scripts/setup.sh (Debian packages)
+#   setup        scripts/setup.sh (Debian packages), npm ci in web/ (browser test)
 #   build        build/       Ninja, warnings as errors
 #   unit         ctest in build/
 #   format       clang-format --dry-run --Werror over src/ tests/ bench/
@@ -73,7 +73,9 @@ configure() {  # configure DIR ARGS...: (re)configures DIR; an existing DIR is r
   }
 }
 
-do_setup() { bash scripts/setup.sh; }
+# npm ci: the web page's browser test drives Chromium with playwright-core (vgwd itself
+# serves the committed web/dist and needs no npm).
+do_setup() { bash scripts/setup.sh && (cd web && npm ci --no-audit --no-fund --loglevel=error); }
 
 do_build() {
   configure "$BUILD" -DVGW_WERROR=ON && ninja -C "$BUILD" -j"$JOBS"

@@ -8,6 +8,7 @@
 #include "api/protocol.h"
 #include "common/addr.h"
 #include "config/yaml.h"
+#include "control/check.h"
 
 namespace vgw::api {
 
@@ -78,10 +79,23 @@ nlohmann::json bulk_json(const control::BulkResult& r) {
 }  // namespace
 
 nlohmann::json Dispatcher::controller(std::string_view cmd, const nlohmann::json& entries) {
+  return controller(cmd, entries, nlohmann::json());
+}
+
+nlohmann::json Dispatcher::controller(std::string_view cmd, const nlohmann::json& entries,
+                                      const nlohmann::json& owner) {
   if (!entries.is_array()) return error_response("entries: must be a JSON array");
   const bool macs = cmd == "fdb_add" || cmd == "fdb_remove";
   const bool add = cmd == "fdb_add" || cmd == "flood_add";
-  const control::Owner api_owner{control::Origin::kApi, ""};
+  control::Owner api_owner{control::Origin::kApi, ""};
+  if (!owner.is_null()) {
+    const std::string o = owner.is_string() ? owner.get<std::string>() : "";
+    if (o.rfind("evpn:", 0) == 0 && IpAddress::parse(o.substr(5)))
+      api_owner = {control::Origin::kEvpn, IpAddress::parse(o.substr(5))->to_string()};
+    else if (o != "api")
+      return error_response("owner: " + owner.dump() +
+                            " is not \"api\" or \"evpn:<peer address>\"");
+  }
   Result<control::BulkResult> r = control::BulkResult{};
   if (macs) {
     std::vector<control::RemoteMac> list;
@@ -128,8 +142,25 @@ nlohmann::json Dispatcher::show(std::string_view what, const nlohmann::json& arg
     if (!r) return error_response(r.error().message);
     return ok_data(std::move(*r));
   }
-  return error_response("what: unknown object '" + std::string(what) +
-                        "' (expected vteps, networks, fdb, counters, drops or config)");
+  if (what == "routes" || what == "arp") return show_router(what, args);
+  return error_response(
+      "what: unknown object '" + std::string(what) +
+      "' (expected vteps, networks, fdb, routes, arp, counters, drops or config)");
+}
+
+nlohmann::json Dispatcher::show_router(std::string_view what, const nlohmann::json& args) {
+  control::RouterFilter filter;
+  if (args.is_object()) {
+    for (const auto& [key, value] : args.items()) {
+      if (key != "tenant" && key != "network")
+        return error_response("args." + key + ": unknown argument for show " + std::string(what));
+      if (!value.is_string()) return error_response("args." + key + ": must be a string");
+      (key == "tenant" ? filter.tenant : filter.network) = value.get<std::string>();
+    }
+  }
+  auto r = what == "routes" ? ops_.show_routes(filter) : ops_.show_arp(filter);
+  if (!r) return error_response(r.error().message);
+  return ok_data(std::move(*r));
 }
 
 nlohmann::json Dispatcher::show_evpn(const nlohmann::json& args) {
@@ -178,6 +209,81 @@ nlohmann::json Dispatcher::diff(std::string_view yaml) {
   return ok_changes(*r);
 }
 
+nlohmann::json Dispatcher::trace(const nlohmann::json& request) {
+  std::string action = "read";
+  uint32_t count = 10;
+  std::string port;
+  for (const auto& [key, value] : request.items()) {
+    if (key == "cmd") continue;
+    if (key == "action") {
+      if (!value.is_string() || (value != "start" && value != "read" && value != "stop"))
+        return error_response("action: " + value.dump() + " is not start, read or stop");
+      action = value.get<std::string>();
+    } else if (key == "count") {
+      if (!value.is_number_integer() || value.get<int64_t>() < 1 || value.get<int64_t>() > 1024)
+        return error_response("count: " + value.dump() + " is not in 1..1024");
+      count = value.get<uint32_t>();
+    } else if (key == "port") {
+      if (!value.is_string()) return error_response("port: must be a string");
+      port = value.get<std::string>();
+    } else {
+      return error_response(key + ": unknown field for trace");
+    }
+  }
+  if (action == "read") return ok_data(ops_.read_trace());
+  Status s = ops_.start_trace(action == "stop" ? 0 : count, port);
+  if (!s) return error_response(s.error().message);
+  return ok_data({{"tracing", action == "stop" ? 0 : count},
+                  {"port", port.empty() ? nlohmann::json(nullptr) : nlohmann::json(port)}});
+}
+
+nlohmann::json Dispatcher::capture(const nlohmann::json& request) {
+  std::string action = "read";
+  control::CaptureRequest req;
+  size_t max = 256;
+  for (const auto& [key, value] : request.items()) {
+    if (key == "cmd") continue;
+    if (key == "action") {
+      if (!value.is_string() || (value != "start" && value != "read" && value != "stop"))
+        return error_response("action: " + value.dump() + " is not start, read or stop");
+      action = value.get<std::string>();
+    } else if (key == "port" || key == "network") {
+      if (!value.is_string() || value.get_ref<const std::string&>().empty())
+        return error_response(key + ": must be a non-empty string");
+      (key == "port" ? req.port : req.network) = value.get<std::string>();
+    } else if (key == "snaplen" || key == "max") {
+      if (!value.is_number_unsigned() || value.get<uint64_t>() > 65535)
+        return error_response(key + ": " + value.dump() + " is not in 1..65535");
+      if (key == "max")
+        max = value.get<size_t>();
+      else
+        req.snaplen = value.get<uint32_t>();
+    } else {
+      return error_response(key + ": unknown field for capture");
+    }
+  }
+  if (action == "read") return ok_data(ops_.read_capture(max));
+  if (action == "stop") {
+    ops_.stop_capture();
+    return ok_data({{"active", false}});
+  }
+  Status s = ops_.start_capture(req);
+  if (!s) return error_response(s.error().message);
+  return ok_data({{"active", true}});
+}
+
+nlohmann::json Dispatcher::check() {
+  control::CheckInput in;
+  in.config = ops_.show_config();
+  in.networks = ops_.show_networks();
+  in.vteps = ops_.show_vteps();
+  auto fdb = ops_.show_fdb({});
+  if (!fdb) return error_response(fdb.error().message);
+  in.fdb = std::move(*fdb);
+  if (evpn_) in.evpn_routes = evpn_->show_routes({});
+  return ok_data(control::check(in));
+}
+
 nlohmann::json Dispatcher::handle(const nlohmann::json& request) {
   if (!request.is_object()) return error_response("request: must be a JSON object");
   const std::string* cmd = string_field(request, "cmd");
@@ -198,15 +304,19 @@ nlohmann::json Dispatcher::handle(const nlohmann::json& request) {
         *cmd == "flood_remove") {
       auto entries = request.find("entries");
       if (entries == request.end()) return error_response("entries: missing (a JSON array)");
-      return controller(*cmd, *entries);
+      auto owner = request.find("owner");
+      return controller(*cmd, *entries, owner == request.end() ? nlohmann::json() : *owner);
     }
+    if (*cmd == "trace") return trace(request);
+    if (*cmd == "check") return check();
+    if (*cmd == "capture") return capture(request);
   } catch (const std::exception& e) {
     // Our own bug (the operations return errors as values): answer, keep serving.
     return error_response(std::string("internal error: ") + e.what());
   }
-  return error_response(
-      "cmd: unknown command '" + *cmd +
-      "' (expected show, apply, diff, fdb_add, fdb_remove, flood_add or flood_remove)");
+  return error_response("cmd: unknown command '" + *cmd +
+                        "' (expected show, apply, diff, fdb_add, fdb_remove, flood_add, "
+                        "flood_remove, trace, check or capture)");
 }
 
 std::string Dispatcher::handle_line(std::string_view line) {

@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "api/metrics.h"
+#include "api/web_assets.h"
 
 namespace vgw::api {
 
@@ -48,9 +49,12 @@ bool is_loopback_host(const std::string& host) {
 
 // The paths that exist, for 405 (wrong method) versus 404 (no such path).
 bool known_path(const std::string& path) {
+  if (find_web_asset(path)) return true;
   for (std::string_view p :
        {"/metrics", "/api/v1/vteps", "/api/v1/networks", "/api/v1/fdb", "/api/v1/counters",
-        "/api/v1/drops", "/api/v1/config", "/api/v1/config/diff", "/api/v1/flood"})
+        "/api/v1/drops", "/api/v1/config", "/api/v1/config/diff", "/api/v1/flood", "/api/v1/routes",
+        "/api/v1/arp", "/api/v1/trace", "/api/v1/check", "/api/v1/evpn/peers",
+        "/api/v1/evpn/routes"})
     if (path == p) return true;
   return false;
 }
@@ -194,6 +198,19 @@ void HttpServer::routes() {
     answer(res, [&] { return dispatcher_.show("fdb", args); });
   });
 
+  // The routers' tables (issue 3): ?tenant=&network= narrow them.
+  srv.Get(R"(/api/v1/(routes|arp))", [this, answer](const Request& req, Response& res) {
+    json args = json::object();
+    for (const auto& [key, value] : req.params) {
+      if (key != "tenant" && key != "network")
+        return send_error(res, 400, "query." + key + ": unknown parameter");
+      if (args.contains(key)) return send_error(res, 400, "query." + key + ": given twice");
+      args[key] = value;
+    }
+    std::string what = req.matches[1];
+    answer(res, [&] { return dispatcher_.show(what, args); });
+  });
+
   srv.Post("/api/v1/config",
            [this, answer, authorized, no_params](const Request& req, Response& res) {
              if (!authorized(req, res) || !no_params(req, res)) return;
@@ -229,18 +246,89 @@ void HttpServer::routes() {
   srv.Post("/api/v1/flood", bulk("flood_add"));
   srv.Delete("/api/v1/flood", bulk("flood_remove"));
 
+  // Operation (issue 5): the packet trace, the consistency checker, EVPN.
+  //   GET /api/v1/trace                       what was traced (control/trace.h)
+  //   POST /api/v1/trace {"count":N,"port":P}  start; DELETE /api/v1/trace  stop
+  //   GET /api/v1/check                       the checker's findings (control/check.h)
+  //   GET /api/v1/evpn/peers, /api/v1/evpn/routes[?type=2|3|5&vni=N]
+  srv.Get("/api/v1/trace", [this, answer, no_params](const Request& req, Response& res) {
+    if (!no_params(req, res)) return;
+    answer(res, [&] { return dispatcher_.trace({{"action", "read"}}); });
+  });
+  srv.Post("/api/v1/trace",
+           [this, answer, authorized, no_params](const Request& req, Response& res) {
+             if (!authorized(req, res) || !no_params(req, res)) return;
+             json body = json::object();
+             if (!req.body.empty()) {
+               try {
+                 body = json::parse(req.body);
+               } catch (const json::parse_error& e) {
+                 return send_error(res, 400, std::string("body: malformed JSON: ") + e.what());
+               }
+               if (!body.is_object() || body.contains("action"))
+                 return send_error(res, 400, "body: must be an object {\"count\":N,\"port\":P}");
+             }
+             body["action"] = "start";
+             answer(res, [&] { return dispatcher_.trace(body); });
+           });
+  srv.Delete("/api/v1/trace",
+             [this, answer, authorized, no_params](const Request& req, Response& res) {
+               if (!authorized(req, res) || !no_params(req, res)) return;
+               answer(res, [&] { return dispatcher_.trace({{"action", "stop"}}); });
+             });
+  srv.Get("/api/v1/check", [this, answer, no_params](const Request& req, Response& res) {
+    if (!no_params(req, res)) return;
+    answer(res, [&] { return dispatcher_.check(); });
+  });
+  srv.Get(R"(/api/v1/evpn/(peers|routes))", [this, answer](const Request& req, Response& res) {
+    json args = {{"view", std::string(req.matches[1])}};
+    for (const auto& [key, value] : req.params) {
+      if (args["view"] != "routes" || (key != "type" && key != "vni"))
+        return send_error(res, 400, "query." + key + ": unknown parameter");
+      if (value.empty() || value.size() > 9 ||
+          value.find_first_not_of("0123456789") != std::string::npos)
+        return send_error(res, 400, "query." + key + ": '" + value + "' is not a number");
+      args[key] = std::stoul(value);
+    }
+    answer(res, [&] { return dispatcher_.show("evpn", args); });
+  });
+
+  // The web Fabric Manager (api/web_assets.h): "/" and its hashed /assets/*,
+  // from inside the binary. Query strings are ignored (cache busting).
+  auto page = [](const Request& req, Response& res) {
+    const WebAsset* a = find_web_asset(req.path);
+    if (!a) return send_error(res, 404, "path: " + req.path + " is not a file of the web page");
+    res.set_header("ETag", std::string(a->etag));
+    res.set_header("Cache-Control", std::string(web_cache_control(a->path)));
+    res.set_header("X-Content-Type-Options", "nosniff");
+    if (a->path == "/index.html")
+      res.set_header("Content-Security-Policy",
+                     "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+                     "connect-src 'self'; frame-ancestors 'none'");
+    if (etag_matches(req.get_header_value("If-None-Match"), a->etag)) {
+      res.status = 304;
+      return;
+    }
+    res.status = 200;
+    res.set_content(a->body.data(), a->body.size(), std::string(web_content_type(a->path)));
+  };
+  srv.Get("/", page);
+  srv.Get("/index.html", page);
+  srv.Get(R"(/assets/[A-Za-z0-9._-]+)", page);
+
   srv.Get("/metrics", [this, no_params](const Request& req, Response& res) {
     if (!no_params(req, res)) return;
-    json counters, drops, networks;
+    json counters, drops, networks, evpn;
     bool ok = executor_([&] {
       counters = dispatcher_.show("counters", json());
       drops = dispatcher_.show("drops", json());
       networks = dispatcher_.show("networks", json());
+      evpn = dispatcher_.show("evpn", {{"view", "peers"}});
     });
     if (!ok) return send_error(res, 503, "vgwd is shutting down");
     res.status = 200;
     res.set_content(render_metrics(counters.value("data", json()), drops.value("data", json()),
-                                   networks.value("data", json())),
+                                   networks.value("data", json()), evpn.value("data", json())),
                     std::string(kMetricsContentType));
   });
 

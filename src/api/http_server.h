@@ -15,6 +15,11 @@
 //   POST   /api/v1/flood         [{"network"|"vni","remote"}, ...]
 //   DELETE /api/v1/flood         [{"network"|"vni","remote"}, ...]
 //   GET    /metrics              text exposition format 0.0.4 (api/metrics.h)
+//   GET    /api/v1/trace         the packet trace (control/trace.h); POST {"count","port"}
+//                                starts it, DELETE stops it
+//   GET    /api/v1/check         the consistency checker's findings (control/check.h)
+//   GET    /api/v1/evpn/peers|routes[?type=&vni=]   `show evpn`
+//   GET    /, /assets/*          the web Fabric Manager, embedded (api/web_assets.h)
 // Answers: 200 with the data (the same JSON `vgwctl -j` prints; {"changes":[..]}
 // for config; the bulk counts for fdb/flood); errors are {"error":"..."} naming
 // the field: 400 invalid input (nothing changed), 401 token missing, 403 token

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <initializer_list>
+#include <iterator>
 #include <utility>
 #include <vector>
 
@@ -98,7 +100,67 @@ std::string escape_label(std::string_view v) {
   return out;
 }
 
-std::string render_metrics(const json& counters, const json& drops, const json& networks) {
+namespace {
+
+uint64_t peer_state_code(const std::string& s) {
+  static constexpr std::string_view kStates[] = {"Idle",     "Connect",     "Active",
+                                                 "OpenSent", "OpenConfirm", "Established"};
+  for (size_t i = 0; i < std::size(kStates); ++i)
+    if (s == kStates[i]) return i + 1;
+  return 0;
+}
+
+void evpn_metrics(std::string& out, const json& evpn) {
+  if (!evpn.is_object()) return;
+  const json& peers = array(evpn, "peers");
+  auto peer = [](const json& p) { return Labels{{"peer", text(p, "address")}}; };
+  {
+    Family f(out, "vgw_evpn_peer_state", "gauge",
+             "BGP session state per EVPN peer: 1 Idle, 2 Connect, 3 Active, 4 OpenSent, "
+             "5 OpenConfirm, 6 Established");
+    for (const json& p : peers) f.sample(peer(p), peer_state_code(text(p, "state")));
+  }
+  uint64_t up = 0;
+  {
+    Family f(out, "vgw_evpn_peer_up", "gauge", "1 when the EVPN peer's session is Established");
+    for (const json& p : peers) {
+      bool e = text(p, "state") == "Established";
+      up += e;
+      f.sample(peer(p), e ? 1 : 0);
+    }
+  }
+  Family(out, "vgw_evpn_peers", "gauge", "configured EVPN peers").sample({}, peers.size());
+  Family(out, "vgw_evpn_peers_established", "gauge", "EVPN peers whose session is Established")
+      .sample({}, up);
+  for (const auto& [key, help] : std::initializer_list<std::pair<const char*, const char*>>{
+           {"routes_received", "EVPN routes (prefixes) received from the peer"},
+           {"routes_sent", "EVPN routes (prefixes) advertised to the peer"}}) {
+    Family f(out,
+             std::string_view(key) == "routes_received" ? "vgw_evpn_peer_prefixes_received"
+                                                        : "vgw_evpn_peer_prefixes_sent",
+             "gauge", help);
+    for (const json& p : peers) f.sample(peer(p), number(p, key));
+  }
+  {
+    Family f(out, "vgw_evpn_peer_established_total", "counter",
+             "times the EVPN peer's session reached Established");
+    for (const json& p : peers) f.sample(peer(p), number(p, "established_count"));
+  }
+  for (const auto& [key, name] : std::initializer_list<std::pair<const char*, const char*>>{
+           {"updates_in", "vgw_evpn_peer_updates_received_total"},
+           {"updates_out", "vgw_evpn_peer_updates_sent_total"}}) {
+    Family f(out, name, "counter", "BGP UPDATE messages per EVPN peer");
+    for (const json& p : peers) {
+      auto m = p.is_object() && p.contains("messages") ? p["messages"] : json::object();
+      f.sample(peer(p), number(m, key));
+    }
+  }
+}
+
+}  // namespace
+
+std::string render_metrics(const json& counters, const json& drops, const json& networks,
+                           const json& evpn) {
   std::string out;
   out.reserve(4096);
   traffic(
@@ -161,6 +223,7 @@ std::string render_metrics(const json& counters, const json& drops, const json& 
     Family f(out, fmt::format("vgw_fdb_{}_total", key), "counter", help);
     f.sample({}, number(fdb, key));
   }
+  evpn_metrics(out, evpn);
   return out;
 }
 

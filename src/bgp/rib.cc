@@ -242,21 +242,35 @@ void EvpnRib::set_local_macs(const std::set<std::pair<uint32_t, MacAddress>>& ma
   std::vector<MacKey> gone;
   for (const auto& [key, local] : local_macs_)
     if (!wanted.count(key)) gone.push_back(key);
-  for (const auto& key : gone) {
-    if (local_macs_[key].advertised) set_local_route(local_mac_route(key), std::nullopt);
-    local_macs_.erase(key);
-    reselect(key);
-  }
-  for (const auto& key : wanted) {
-    if (local_macs_.count(key)) continue;
-    // RFC 7432 §15.1: a MAC learned locally that a remote path advertises has
-    // moved here; announce it with a sequence above every remote one.
-    uint32_t seq = 0;
-    if (auto it = mac_candidates_.find(key); it != mac_candidates_.end())
-      for (const auto& c : it->second) seq = std::max(seq, c.sequence + 1);
-    local_macs_[key] = LocalMac{seq, false};
-    reselect(key);
-  }
+  for (const auto& key : gone) remove_local_mac(key);
+  for (const auto& key : wanted) add_local_mac(key);
+}
+
+void EvpnRib::set_local_mac(uint32_t vni_id, MacAddress mac, bool present) {
+  MacKey key{vni_id, mac.to_u64()};
+  if (!present)
+    remove_local_mac(key);
+  else if (vni(vni_id))
+    add_local_mac(key);
+}
+
+void EvpnRib::add_local_mac(const MacKey& key) {
+  if (local_macs_.count(key)) return;
+  // RFC 7432 §15.1: a MAC learned locally that a remote path advertises has
+  // moved here; announce it with a sequence above every remote one.
+  uint32_t seq = 0;
+  if (auto it = mac_candidates_.find(key); it != mac_candidates_.end())
+    for (const auto& c : it->second) seq = std::max(seq, c.sequence + 1);
+  local_macs_[key] = LocalMac{seq, false};
+  reselect(key);
+}
+
+void EvpnRib::remove_local_mac(const MacKey& key) {
+  auto it = local_macs_.find(key);
+  if (it == local_macs_.end()) return;
+  if (it->second.advertised) set_local_route(local_mac_route(key), std::nullopt);
+  local_macs_.erase(it);
+  reselect(key);
 }
 
 PathAttributes EvpnRib::export_attributes(const EvpnRoute& route, const LocalRoute& local) const {

@@ -121,6 +121,16 @@ class EvpnRib {
   // The complete set of MACs learned on local attachments, per VNI: added ones
   // are advertised (with a sequence above any remote path's), missing ones withdrawn.
   void set_local_macs(const std::set<std::pair<uint32_t, MacAddress>>& macs);
+  // One MAC now learned on a local attachment (present) or no longer: the
+  // incremental form, for the data plane's FDB change events.
+  void set_local_mac(uint32_t vni, MacAddress mac, bool present);
+  // nullopt: not a local MAC; else whether our route for it is advertised
+  // (false while a remote path of a higher sequence wins).
+  std::optional<bool> local_mac_advertised(uint32_t vni, MacAddress mac) const {
+    auto it = local_macs_.find(MacKey{vni, mac.to_u64()});
+    if (it == local_macs_.end()) return std::nullopt;
+    return it->second.advertised;
+  }
 
   // ---- our routes ----
   const std::map<EvpnRoute, LocalRoute>& local_routes() const { return local_; }
@@ -160,6 +170,8 @@ class EvpnRib {
 
   void import_path(PeerId peer, const EvpnRoute& route, const PathInfo& path, bool add);
   void reselect(const MacKey& key);
+  void add_local_mac(const MacKey& key);
+  void remove_local_mac(const MacKey& key);
   void set_local_route(const EvpnRoute& route, std::optional<LocalRoute> value);
   EvpnRoute local_mac_route(const MacKey& key) const;
   void rebuild_local_imet();

@@ -206,8 +206,12 @@ Session* Speaker::session_by_fd(int fd) {
 }
 
 void Speaker::poll() {
-  if (!configured_) return;
-  if (config_.listen && listen_fd_ < 0 && clock_() >= listen_retry_at_) open_listener();
+  // The wake timer ticks whether or not EVPN is configured: it is read here in either
+  // case, or its expirations keep epoll_fd_ readable and the control loop that waits on
+  // it spins.
+  if (configured_ && config_.listen && listen_fd_ < 0 && clock_() >= listen_retry_at_) {
+    open_listener();
+  }
   epoll_event events[64];
   for (;;) {
     int n = ::epoll_wait(epoll_fd_, events, 64, 0);
@@ -228,6 +232,7 @@ void Speaker::poll() {
     }
     if (n < 64) break;
   }
+  if (!configured_) return;
   for (auto& s : sessions_) s->on_timer();
   flush_rib();
 }
@@ -239,6 +244,11 @@ void Speaker::shutdown() {
 
 void Speaker::set_local_macs(const std::set<std::pair<uint32_t, MacAddress>>& macs) {
   rib_.set_local_macs(macs);
+  flush_rib();
+}
+
+void Speaker::update_local_macs(const std::vector<LocalMacChange>& changes) {
+  for (const auto& c : changes) rib_.set_local_mac(c.vni, c.mac, c.present);
   flush_rib();
 }
 

@@ -95,6 +95,14 @@ class Speaker final : private SessionHost {
 
   // The MACs learned on local attachments, per VNI (see EvpnRib::set_local_macs).
   void set_local_macs(const std::set<std::pair<uint32_t, MacAddress>>& macs);
+  // Incremental: these MACs became local (present) or stopped being local; the
+  // routes that changed go out at once, in one batch.
+  struct LocalMacChange {
+    uint32_t vni = 0;
+    MacAddress mac;
+    bool present = false;
+  };
+  void update_local_macs(const std::vector<LocalMacChange>& changes);
 
   std::vector<PeerStatus> peers() const;
   const EvpnRib& rib() const { return rib_; }

@@ -7,6 +7,8 @@
 namespace vgw::bgp {
 namespace {
 
+constexpr uint8_t kIpv6ExtCommunities = 25;  // RFC 5701
+
 // The Optional and Transitive bits each known attribute must carry (RFC 4271 §5,
 // RFC 4760 §3-4, RFC 4456 §8, RFC 1997, RFC 4360 §2, RFC 6514 §5).
 std::optional<uint8_t> expected_flags(uint8_t type) {
@@ -268,6 +270,15 @@ class UpdateDecoder {
     if (!(flags & attr::kFlagOptional)) {
       reset(type, err::kUnrecognizedWellKnownAttribute,
             fmt::format("unrecognized well-known attribute {} (RFC 4271 §6.3)", type), whole);
+      return;
+    }
+    // RFC 7606 §7.15 (RFC 5701): not used here, but a malformed one still makes
+    // the UPDATE treat-as-withdraw; a well-formed one is passed on untouched.
+    if (type == kIpv6ExtCommunities && (value.empty() || value.size() % 20)) {
+      problem(type, Action::kTreatAsWithdraw,
+              fmt::format("IPv6 Address Specific Extended Community: length {} (must be a "
+                          "non-zero multiple of 20)",
+                          value.size()));
       return;
     }
     if ((type == attr::kAs4Path || type == attr::kAs4Aggregator) && ctx_.four_octet_as) {

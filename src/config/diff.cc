@@ -115,19 +115,43 @@ Lines mac_items(const Network& n) {
   return l;
 }
 
-Lines interface_items(const Router& r) {
-  Lines l;
+// An item of a list that has an identity apart from its value (a route's
+// prefix, an interface's network and family): shown as "label value".
+struct Keyed {
+  std::string id, label, value;
+};
+
+// "- label value" for items only in a, "+ label value" for items only in b, and
+// "label old -> new" for an item whose value changed (b's order).
+void keyed_changes(const std::vector<Keyed>& a, const std::vector<Keyed>& b, Lines& out) {
+  std::unordered_map<std::string_view, const Keyed*> in_a, in_b;
+  for (const auto& x : a) in_a.emplace(x.id, &x);
+  for (const auto& x : b) in_b.emplace(x.id, &x);
+  for (const auto& x : a)
+    if (!in_b.count(x.id)) out.push_back("- " + x.label + " " + x.value);
+  for (const auto& y : b) {
+    auto it = in_a.find(y.id);
+    if (it == in_a.end())
+      out.push_back("+ " + y.label + " " + y.value);
+    else if (it->second->value != y.value)
+      out.push_back(y.label + " " + it->second->value + " -> " + y.value);
+  }
+}
+
+// A router has one interface per network and address family.
+std::vector<Keyed> interface_items(const Router& r) {
+  std::vector<Keyed> l;
   for (const auto& i : r.interfaces)
-    l.push_back("interface " + i.network + " " + i.address.to_string() +
-                (i.mac ? " mac " + i.mac->to_string() : ""));
+    l.push_back({i.network + (i.address.addr.v6 ? " v6" : " v4"), "interface " + i.network,
+                 i.address.to_string() + (i.mac ? " mac " + i.mac->to_string() : "")});
   return l;
 }
-Lines route_items(const Router& r) {
-  Lines l;
+std::vector<Keyed> route_items(const Router& r) {
+  std::vector<Keyed> l;
   for (const auto& rt : r.routes) {
-    std::string s = "route " + rt.prefix.to_string() + " via";
-    for (size_t i = 0; i < rt.via.size(); ++i) s += (i ? "," : " ") + rt.via[i].to_string();
-    l.push_back(std::move(s));
+    std::string via;
+    for (size_t i = 0; i < rt.via.size(); ++i) via += (i ? "," : "") + rt.via[i].to_string();
+    l.push_back({rt.prefix.to_string(), "route " + rt.prefix.to_string() + " via", via});
   }
   return l;
 }
@@ -214,8 +238,8 @@ std::vector<std::string> diff(const Config& a, const Config& b) {
       [](const Router& x, const Router& y, Lines& l) {
         field_changes({{"tenant", x.tenant}, {"l3-vni", str(x.l3_vni)}},
                       {{"tenant", y.tenant}, {"l3-vni", str(y.l3_vni)}}, l);
-        set_changes(interface_items(x), interface_items(y), l);
-        set_changes(route_items(x), route_items(y), l);
+        keyed_changes(interface_items(x), interface_items(y), l);
+        keyed_changes(route_items(x), route_items(y), l);
       },
       out);
 

@@ -3,10 +3,14 @@
 // hash tables so a configuration of a million networks validates in linear time.
 #include "config/validate.h"
 
+#include <algorithm>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
+#include <vector>
 
 #include "config/names.h"
 
@@ -243,39 +247,153 @@ Status check_network(const Config& c, const Network& n, const std::string& path,
   return {};
 }
 
+// A prefix with its host bits cleared, as a hash key.
+struct Subnet {
+  IpAddress addr;
+  uint8_t len = 0;
+  bool operator==(const Subnet&) const = default;
+};
+struct SubnetHash {
+  size_t operator()(const Subnet& s) const noexcept {
+    return std::hash<IpAddress>{}(s.addr) * 131 + s.len;
+  }
+};
+
+Subnet subnet_of(const IpAddress& a, uint8_t len) {
+  Subnet s{a, len};
+  for (size_t i = len; i < a.size() * 8; ++i) s.addr.b[i / 8] &= ~(0x80 >> (i % 8));
+  return s;
+}
+
+std::string subnet_text(const Subnet& s) {
+  return s.addr.to_string() + "/" + std::to_string(s.len);
+}
+
+// The router's connected subnets, to find overlaps and the subnet covering an
+// address with one hash probe per prefix length in use (at most 33 or 129), so
+// a router with many interfaces and routes still validates in linear time.
+class Connected {
+ public:
+  // The network of an earlier subnet that overlaps s, or nullptr after
+  // recording s for `network`.
+  const std::string* claim(const Subnet& s, const std::string& network) {
+    if (const std::string* o = covering(s.addr, s.len)) return o;  // s inside an earlier one
+    if (auto it = within_.find(s); it != within_.end()) return &it->second;  // an earlier inside s
+    m_.emplace(s, network);
+    order_.push_back(s);
+    auto& lens = s.addr.v6 ? v6_lens_ : v4_lens_;
+    if (std::find(lens.begin(), lens.end(), s.len) == lens.end()) lens.push_back(s.len);
+    for (uint8_t l = 0; l < s.len; ++l) within_.try_emplace(subnet_of(s.addr, l), network);
+    return nullptr;
+  }
+  // The network of the subnet of at most max_len bits that contains a, or nullptr.
+  const std::string* covering(const IpAddress& a, uint8_t max_len) const {
+    for (uint8_t l : a.v6 ? v6_lens_ : v4_lens_)
+      if (l <= max_len)
+        if (auto it = m_.find(subnet_of(a, l)); it != m_.end()) return &it->second;
+    return nullptr;
+  }
+  const std::string* find(const Subnet& s) const {
+    auto it = m_.find(s);
+    return it == m_.end() ? nullptr : &it->second;
+  }
+  // "10.0.0.0/24, 10.1.0.0/24": the subnets of one family, in configuration order.
+  std::string list(bool v6) const {
+    std::string out;
+    for (const Subnet& s : order_)
+      if (s.addr.v6 == v6) out += (out.empty() ? "" : ", ") + subnet_text(s);
+    return out;
+  }
+
+ private:
+  std::unordered_map<Subnet, std::string, SubnetHash> m_;
+  std::vector<Subnet> order_;
+  // Every shorter subnet containing a recorded one -> that one's network.
+  std::unordered_map<Subnet, std::string, SubnetHash> within_;
+  std::vector<uint8_t> v4_lens_, v6_lens_;
+};
+
+Status check_interface_address(const IpPrefix& a, const std::string& p) {
+  const IpAddress& ad = a.addr;
+  const unsigned host_len = ad.v6 ? 128 : 32;
+  if (ad.is_unspecified() || is_multicast(ad) || is_broadcast(ad) || is_loopback(ad) ||
+      (!ad.v6 && ad.b[0] == 0))
+    return err(p, a.to_string() + " is not a unicast host address");
+  if (a.len == 0 || a.len == host_len)
+    return err(p, a.to_string() + " needs the subnet's prefix length (e.g. " +
+                      (ad.v6 ? "2001:db8::1/64" : "10.0.0.254/24") +
+                      "): the interface's subnet is the connected route");
+  // In an IPv4 subnet larger than /31 the all-zeros and all-ones hosts are not
+  // usable (RFC 3021 for /31); in IPv6 the all-zeros host is the subnet-router
+  // anycast address (RFC 4291 §2.6.1), except on a /127 (RFC 6164).
+  if (!ad.v6 && a.len < 31 && (host_bits_clear(a) || host_bits_set(a)))
+    return err(p, a.to_string() + " is the network or broadcast address of its subnet");
+  if (ad.v6 && a.len < 127 && host_bits_clear(a))
+    return err(p, a.to_string() + " is the subnet-router anycast address of its subnet");
+  return {};
+}
+
 Status check_router(const Router& r, const std::string& path,
                     const std::unordered_map<std::string, const Network*>& networks,
                     const std::unordered_set<std::string>& tenants) {
   if (!tenants.count(r.tenant)) return err(path + ".tenant", q(r.tenant) + " is not a tenant");
-  std::unordered_set<std::string> in;
+  // One interface per (network, family); both families share the network's MAC.
+  std::unordered_map<std::string, std::pair<bool, bool>> families;
+  std::unordered_map<std::string, std::optional<MacAddress>> mac_of;
+  std::unordered_map<IpAddress, std::string> own;  // the router's addresses
+  Connected connected;
   for (size_t i = 0; i < r.interfaces.size(); ++i) {
     const RouterInterface& f = r.interfaces[i];
     std::string p = path + ".interfaces[" + std::to_string(i) + "]";
     auto it = networks.find(f.network);
     if (it == networks.end()) return err(p + ".network", q(f.network) + " is not a network");
-    if (it->second->tenant != r.tenant)
-      return err(p + ".network", "network " + f.network + " is in tenant " + it->second->tenant +
+    const Network& net = *it->second;
+    if (net.tenant != r.tenant)
+      return err(p + ".network", "network " + f.network + " is in tenant " + net.tenant +
                                      ", the router in tenant " + r.tenant);
-    if (!in.insert(f.network).second)
-      return err(p + ".network", "the router already has an interface in network " + f.network);
-    if (f.address.addr.is_unspecified() || is_multicast(f.address.addr) || f.address.len == 0)
-      return err(p + ".address", f.address.to_string() + " is not an interface address");
-    // In an IPv4 subnet larger than /31 the all-zeros and all-ones hosts are not usable.
-    if (!f.address.addr.v6 && f.address.len < 31 &&
-        (host_bits_clear(f.address) || host_bits_set(f.address)))
-      return err(p + ".address",
-                 f.address.to_string() + " is the network or broadcast address of its subnet");
+    if (auto s = check_interface_address(f.address, p + ".address"); !s) return s;
+    const bool v6 = f.address.addr.v6;
+    auto& fam = families[f.network];
+    if (v6 ? fam.second : fam.first)
+      return err(p + ".network", "the router already has an " + family(f.address.addr) +
+                                     " interface in network " + f.network +
+                                     " (one address per family and network)");
+    (v6 ? fam.second : fam.first) = true;
     if (f.mac && (f.mac->is_multicast() || f.mac->is_zero()))
       return err(p + ".mac", f.mac->to_string() + " is not a unicast MAC address");
+    auto [m, fresh] = mac_of.try_emplace(f.network, f.mac);
+    if (!fresh && m->second != f.mac)
+      return err(p + ".mac", (f.mac ? f.mac->to_string() : std::string("the default MAC")) +
+                                 " differs from " +
+                                 (m->second ? m->second->to_string() : "the default MAC") +
+                                 " of the router's other interface in network " + f.network +
+                                 " (one router MAC per network)");
+    if (f.mac)
+      for (size_t k = 0; k < net.static_macs.size(); ++k)
+        if (net.static_macs[k].mac == *f.mac)
+          return err(p + ".mac", f.mac->to_string() + " is also networks[" + net.name + "].macs[" +
+                                     std::to_string(k) + "]");
+    Subnet sn = subnet_of(f.address.addr, f.address.len);
+    if (const std::string* o = connected.claim(sn, f.network))
+      return err(p + ".address", f.address.to_string() +
+                                     " overlaps the router's subnet in network " + *o +
+                                     " (connected subnets of a router must not overlap)");
+    own.emplace(f.address.addr, f.network);
   }
-  std::unordered_set<std::string> prefixes;
+  std::unordered_set<Subnet, SubnetHash> prefixes;
+  prefixes.reserve(r.routes.size());
   for (size_t i = 0; i < r.routes.size(); ++i) {
     const Route& rt = r.routes[i];
     std::string p = path + ".routes[" + std::to_string(i) + "]";
     if (!host_bits_clear(rt.prefix))
       return err(p + ".prefix", rt.prefix.to_string() + " has host bits set");
-    if (!prefixes.insert(rt.prefix.to_string()).second)
+    Subnet ps{rt.prefix.addr, rt.prefix.len};
+    if (!prefixes.insert(ps).second)
       return err(p + ".prefix", rt.prefix.to_string() + " is listed twice");
+    if (const std::string* o = connected.find(ps))
+      return err(p + ".prefix", rt.prefix.to_string() +
+                                    " is the router's connected subnet in network " + *o +
+                                    " (the connected route wins; this one would never be used)");
     if (rt.via.empty()) return err(p + ".via", "needs at least one next hop");
     std::unordered_set<IpAddress> hops;
     for (size_t j = 0; j < rt.via.size(); ++j) {
@@ -284,9 +402,22 @@ Status check_router(const Router& r, const std::string& path,
       if (h.v6 != rt.prefix.addr.v6)
         return err(hp, h.to_string() + " is " + family(h) + " but the prefix is " +
                            family(rt.prefix.addr));
-      if (h.is_unspecified() || is_multicast(h) || is_broadcast(h))
+      if (h.is_unspecified() || is_multicast(h) || is_broadcast(h) || is_loopback(h))
         return err(hp, h.to_string() + " is not a unicast next hop");
       if (!hops.insert(h).second) return err(hp, h.to_string() + " is listed twice");
+      if (auto o = own.find(h); o != own.end())
+        return err(hp, h.to_string() + " is the router's own address in network " + o->second);
+      // A next hop is resolved through the connected subnet covering it (ARP/ND
+      // there). With an l3-vni it may instead be reached over the L3 VNI (a
+      // host or prefix route from EVPN), so it is accepted and stays
+      // unresolved until such a route covers it.
+      if (!r.l3_vni && !connected.covering(h, h.v6 ? 128 : 32)) {
+        std::string subnets = connected.list(h.v6);
+        return err(hp, h.to_string() + " is not in a connected subnet of the router (" +
+                           (subnets.empty() ? "it has no " + family(h) + " interface" : subnets) +
+                           "): a next hop must be on one of its networks, or reached "
+                           "through its l3-vni");
+      }
     }
   }
   return {};

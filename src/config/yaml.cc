@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <exception>
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -479,14 +480,146 @@ void emit_ip_list(YAML::Emitter& out, const std::vector<IpAddress>& v) {
   out << YAML::EndSeq;
 }
 
+// Networks are written by hand, one flow mapping per line: with a million networks
+// yaml-cpp's Emitter (several regular-expression matches per scalar) took most of
+// an apply. Text is double-quoted with " and \ escaped (text() admits no control
+// characters), so every value reads back as itself.
+void append_quoted(std::string& out, std::string_view s) {
+  out += '"';
+  for (char ch : s) {
+    if (ch == '"' || ch == '\\') out += '\\';
+    out += ch;
+  }
+  out += '"';
+}
+
+void append_network(std::string& out, const Network& n) {
+  out += "  - {name: ";
+  append_quoted(out, n.name);
+  out += ", tenant: ";
+  append_quoted(out, n.tenant);
+  if (n.vni) out += ", vni: " + std::to_string(*n.vni);
+  out += ", flood: ";
+  out += to_string(n.flood);
+  out += ", remotes: [";
+  for (size_t i = 0; i < n.remotes.size(); ++i) {
+    if (i) out += ", ";
+    append_quoted(out, n.remotes[i].to_string());
+  }
+  out += "]";
+  if (n.multicast_group) {
+    out += ", multicast-group: ";
+    append_quoted(out, n.multicast_group->to_string());
+  }
+  out += ", mac-limit: " + std::to_string(n.mac_limit);
+  out += ", ageing: " + std::to_string(n.ageing);
+  out += n.arp_suppression ? ", arp-suppression: true" : ", arp-suppression: false";
+  out += n.allow_inner_vlan ? ", allow-inner-vlan: true" : ", allow-inner-vlan: false";
+  out += ", attachments: [";
+  for (size_t i = 0; i < n.attachments.size(); ++i) {
+    const Attachment& a = n.attachments[i];
+    out += i ? ", {port: " : "{port: ";
+    append_quoted(out, a.port);
+    if (a.vlan) out += ", vlan: " + std::to_string(a.vlan);
+    out += "}";
+  }
+  out += "]";
+  if (!n.static_macs.empty()) {
+    out += ", macs: [";
+    for (size_t i = 0; i < n.static_macs.size(); ++i) {
+      const StaticMac& m = n.static_macs[i];
+      out += i ? ", {mac: " : "{mac: ";
+      append_quoted(out, m.mac.to_string());
+      if (!m.port.empty()) {
+        out += ", port: ";
+        append_quoted(out, m.port);
+      }
+      if (m.vlan) out += ", vlan: " + std::to_string(m.vlan);
+      if (m.remote) {
+        out += ", remote: ";
+        append_quoted(out, m.remote->to_string());
+      }
+      out += "}";
+    }
+    out += "]";
+  }
+  out += "}\n";
+}
+
+// A large `networks:` list written one flow mapping per line (`  - {name: ..}`,
+// what to_yaml and generators write) is read line by line: yaml-cpp's node tree for a
+// million networks needs several GiB, one line's tree a few hundred bytes. Each line
+// is still parsed by yaml-cpp and read by read_network, so values and errors are the
+// same. Anything else in the list (a block mapping, a comment, a blank line, an item
+// that is not a whole document by itself) returns nullopt: the caller parses the
+// whole text. Small lists take the ordinary path. On success `rest` is the text with
+// the list replaced by `networks: []` and empty lines (line numbers kept).
+constexpr size_t kLineListMin = 1024;
+
+std::optional<std::vector<Network>> read_network_lines(std::string_view text, std::string& rest) {
+  std::vector<std::string_view> lines;
+  for (size_t pos = 0; pos <= text.size();) {
+    size_t nl = text.find('\n', pos);
+    if (nl == std::string_view::npos) nl = text.size();
+    lines.push_back(text.substr(pos, nl - pos));
+    pos = nl + 1;
+  }
+  size_t head = 0;
+  while (head < lines.size() && lines[head] != "networks:") ++head;
+  if (head == lines.size()) return std::nullopt;
+  size_t end = head + 1;
+  while (end < lines.size() && !lines[end].empty() && lines[end][0] == ' ') ++end;
+  if (end - head - 1 < kLineListMin) return std::nullopt;
+  // The list must really end there (not go on after a blank or comment line).
+  for (size_t i = end; i < lines.size(); ++i) {
+    std::string_view l = lines[i];
+    size_t first = l.find_first_not_of(" \t\r");
+    if (first == std::string_view::npos || l[first] == '#') continue;
+    if (first != 0 || l[0] == '-') return std::nullopt;
+    break;
+  }
+  std::vector<Network> out;
+  out.reserve(end - head - 1);
+  for (size_t i = head + 1; i < end; ++i) {
+    std::string_view l = lines[i];
+    if (l.substr(0, 5) != "  - {" || l.back() != '}') return std::nullopt;
+    YAML::Node doc;
+    try {
+      doc = YAML::Load(std::string(l.substr(4)));
+    } catch (const YAML::Exception&) {
+      return std::nullopt;
+    }
+    const YAML::Node& e = doc;  // const: operator[] must not add the key
+    if (!e.IsMap()) return std::nullopt;
+    std::string label = std::to_string(out.size());
+    YAML::Node nm = e["name"];
+    if (nm.IsDefined() && nm.IsScalar() && valid_name(nm.Scalar())) label = nm.Scalar();
+    out.push_back(read_network(e, "networks[" + label + "]"));
+  }
+  rest.clear();
+  rest.reserve(text.size() / 8);
+  for (size_t i = 0; i < lines.size(); ++i) {
+    if (i == head)
+      rest += "networks: []";
+    else if (i < head || i >= end)
+      rest += lines[i];
+    if (i + 1 < lines.size()) rest += '\n';
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<Config> parse_yaml(std::string_view text) {
   try {
-    YAML::Node root = YAML::Load(std::string(text));
+    std::string rest;
+    std::optional<std::vector<Network>> networks = read_network_lines(text, rest);
+    YAML::Node root = YAML::Load(networks ? rest : std::string(text));
     if (root.IsDefined() && !root.IsNull() && !root.IsMap())
       return make_error("configuration: expected a mapping at the top, got " + kind_of(root));
-    return read_config(root);
+    Config c = read_config(root);
+    if (networks) c.networks = std::move(*networks);
+    return c;
   } catch (const ParseFailure& f) {
     return make_error(f.message);
   } catch (const YAML::Exception& e) {
@@ -549,107 +682,83 @@ std::string to_yaml(const Config& c) {
     out << YAML::BeginMap << YAML::Key << "name" << YAML::Value << t.name << YAML::EndMap;
   out << YAML::EndSeq;
 
-  out << YAML::Key << "networks" << YAML::Value << YAML::BeginSeq;
-  for (const auto& n : c.networks) {
-    out << YAML::BeginMap;
-    out << YAML::Key << "name" << YAML::Value << n.name;
-    out << YAML::Key << "tenant" << YAML::Value << n.tenant;
-    if (n.vni) out << YAML::Key << "vni" << YAML::Value << *n.vni;
-    out << YAML::Key << "flood" << YAML::Value << std::string(to_string(n.flood));
-    out << YAML::Key << "remotes" << YAML::Value;
-    emit_ip_list(out, n.remotes);
-    if (n.multicast_group)
-      out << YAML::Key << "multicast-group" << YAML::Value << n.multicast_group->to_string();
-    out << YAML::Key << "mac-limit" << YAML::Value << n.mac_limit;
-    out << YAML::Key << "ageing" << YAML::Value << n.ageing;
-    out << YAML::Key << "arp-suppression" << YAML::Value << n.arp_suppression;
-    out << YAML::Key << "allow-inner-vlan" << YAML::Value << n.allow_inner_vlan;
-    out << YAML::Key << "attachments" << YAML::Value << YAML::BeginSeq;
-    for (const auto& a : n.attachments) {
-      out << YAML::BeginMap << YAML::Key << "port" << YAML::Value << a.port;
-      if (a.vlan) out << YAML::Key << "vlan" << YAML::Value << a.vlan;
-      out << YAML::EndMap;
-    }
-    out << YAML::EndSeq;
-    if (!n.static_macs.empty()) {
-      out << YAML::Key << "macs" << YAML::Value << YAML::BeginSeq;
-      for (const auto& m : n.static_macs) {
-        out << YAML::BeginMap << YAML::Key << "mac" << YAML::Value << m.mac.to_string();
-        if (!m.port.empty()) out << YAML::Key << "port" << YAML::Value << m.port;
-        if (m.vlan) out << YAML::Key << "vlan" << YAML::Value << m.vlan;
-        if (m.remote) out << YAML::Key << "remote" << YAML::Value << m.remote->to_string();
-        out << YAML::EndMap;
-      }
-      out << YAML::EndSeq;
-    }
-    out << YAML::EndMap;
-  }
-  out << YAML::EndSeq;
+  out << YAML::EndMap;
+  std::string s = out.c_str();
+  s += "\n";
 
-  out << YAML::Key << "routers" << YAML::Value << YAML::BeginSeq;
-  for (const auto& r : c.routers) {
-    out << YAML::BeginMap;
-    out << YAML::Key << "name" << YAML::Value << r.name;
-    out << YAML::Key << "tenant" << YAML::Value << r.tenant;
-    if (r.l3_vni) out << YAML::Key << "l3-vni" << YAML::Value << *r.l3_vni;
-    out << YAML::Key << "interfaces" << YAML::Value << YAML::BeginSeq;
-    for (const auto& i : r.interfaces) {
-      out << YAML::BeginMap << YAML::Key << "network" << YAML::Value << i.network;
-      out << YAML::Key << "address" << YAML::Value << i.address.to_string();
-      if (i.mac) out << YAML::Key << "mac" << YAML::Value << i.mac->to_string();
-      out << YAML::EndMap;
-    }
-    out << YAML::EndSeq;
-    out << YAML::Key << "routes" << YAML::Value << YAML::BeginSeq;
-    for (const auto& rt : r.routes) {
-      out << YAML::BeginMap << YAML::Key << "prefix" << YAML::Value << rt.prefix.to_string();
-      out << YAML::Key << "via" << YAML::Value;
-      emit_ip_list(out, rt.via);
-      out << YAML::EndMap;
-    }
-    out << YAML::EndSeq;
-    out << YAML::EndMap;
+  if (c.networks.empty()) {
+    s += "networks: []\n";
+  } else {
+    s += "networks:\n";
+    for (const auto& n : c.networks) append_network(s, n);
   }
-  out << YAML::EndSeq;
+
+  YAML::Emitter rest;  // a second top-level mapping, appended: the same document
+  rest << YAML::BeginMap;
+  rest << YAML::Key << "routers" << YAML::Value << YAML::BeginSeq;
+  for (const auto& r : c.routers) {
+    rest << YAML::BeginMap;
+    rest << YAML::Key << "name" << YAML::Value << r.name;
+    rest << YAML::Key << "tenant" << YAML::Value << r.tenant;
+    if (r.l3_vni) rest << YAML::Key << "l3-vni" << YAML::Value << *r.l3_vni;
+    rest << YAML::Key << "interfaces" << YAML::Value << YAML::BeginSeq;
+    for (const auto& i : r.interfaces) {
+      rest << YAML::BeginMap << YAML::Key << "network" << YAML::Value << i.network;
+      rest << YAML::Key << "address" << YAML::Value << i.address.to_string();
+      if (i.mac) rest << YAML::Key << "mac" << YAML::Value << i.mac->to_string();
+      rest << YAML::EndMap;
+    }
+    rest << YAML::EndSeq;
+    rest << YAML::Key << "routes" << YAML::Value << YAML::BeginSeq;
+    for (const auto& rt : r.routes) {
+      rest << YAML::BeginMap << YAML::Key << "prefix" << YAML::Value << rt.prefix.to_string();
+      rest << YAML::Key << "via" << YAML::Value;
+      emit_ip_list(rest, rt.via);
+      rest << YAML::EndMap;
+    }
+    rest << YAML::EndSeq;
+    rest << YAML::EndMap;
+  }
+  rest << YAML::EndSeq;
 
   if (c.evpn) {
-    out << YAML::Key << "evpn" << YAML::Value << YAML::BeginMap;
-    out << YAML::Key << "asn" << YAML::Value << c.evpn->asn;
+    rest << YAML::Key << "evpn" << YAML::Value << YAML::BeginMap;
+    rest << YAML::Key << "asn" << YAML::Value << c.evpn->asn;
     if (c.evpn->router_id)
-      out << YAML::Key << "router-id" << YAML::Value << c.evpn->router_id->to_string();
-    out << YAML::Key << "neighbors" << YAML::Value << YAML::BeginSeq;
+      rest << YAML::Key << "router-id" << YAML::Value << c.evpn->router_id->to_string();
+    rest << YAML::Key << "neighbors" << YAML::Value << YAML::BeginSeq;
     for (const auto& nb : c.evpn->neighbors) {
-      out << YAML::BeginMap << YAML::Key << "address" << YAML::Value << nb.address.to_string();
-      out << YAML::Key << "remote-as" << YAML::Value << nb.remote_as << YAML::EndMap;
+      rest << YAML::BeginMap << YAML::Key << "address" << YAML::Value << nb.address.to_string();
+      rest << YAML::Key << "remote-as" << YAML::Value << nb.remote_as << YAML::EndMap;
     }
-    out << YAML::EndSeq;
+    rest << YAML::EndSeq;
     if (c.evpn->hold_time != Evpn{}.hold_time)
-      out << YAML::Key << "hold-time" << YAML::Value << c.evpn->hold_time;
+      rest << YAML::Key << "hold-time" << YAML::Value << c.evpn->hold_time;
     if (c.evpn->connect_retry != Evpn{}.connect_retry)
-      out << YAML::Key << "connect-retry" << YAML::Value << c.evpn->connect_retry;
+      rest << YAML::Key << "connect-retry" << YAML::Value << c.evpn->connect_retry;
     if (!c.evpn->vnis.empty()) {
-      out << YAML::Key << "vnis" << YAML::Value << YAML::BeginSeq;
+      rest << YAML::Key << "vnis" << YAML::Value << YAML::BeginSeq;
       for (const auto& v : c.evpn->vnis) {
-        out << YAML::BeginMap << YAML::Key << "vni" << YAML::Value << v.vni;
-        if (!v.rd.empty()) out << YAML::Key << "rd" << YAML::Value << v.rd;
+        rest << YAML::BeginMap << YAML::Key << "vni" << YAML::Value << v.vni;
+        if (!v.rd.empty()) rest << YAML::Key << "rd" << YAML::Value << v.rd;
         auto strings = [&](const char* key, const std::vector<std::string>& l) {
           if (l.empty()) return;
-          out << YAML::Key << key << YAML::Value << YAML::Flow << YAML::BeginSeq;
-          for (const auto& x : l) out << x;
-          out << YAML::EndSeq;
+          rest << YAML::Key << key << YAML::Value << YAML::Flow << YAML::BeginSeq;
+          for (const auto& x : l) rest << x;
+          rest << YAML::EndSeq;
         };
         strings("route-targets", v.route_targets);
         strings("import-route-targets", v.import_route_targets);
         strings("export-route-targets", v.export_route_targets);
-        out << YAML::EndMap;
+        rest << YAML::EndMap;
       }
-      out << YAML::EndSeq;
+      rest << YAML::EndSeq;
     }
-    out << YAML::EndMap;
+    rest << YAML::EndMap;
   }
 
-  out << YAML::EndMap;
-  std::string s = out.c_str();
+  rest << YAML::EndMap;
+  s += rest.c_str();
   s += "\n";
   return s;
 }

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <utility>
@@ -61,14 +62,28 @@ json route_json(const bgp::EvpnRoute& r) {
 
 }  // namespace
 
-EvpnAgent::EvpnAgent(Operations& ops, const dataplane::Dataplane& dp,
+EvpnAgent::EvpnAgent(Operations& ops, dataplane::Dataplane& dp,
                      std::function<const config::Config*()> config, EvpnAgentOptions options)
     : ops_(ops),
       dp_(dp),
       config_(std::move(config)),
       opts_(std::move(options)),
       clock_(opts_.clock ? opts_.clock : bgp::MsClock(bgp::monotonic_ms)),
-      speaker_(*this, clock_) {}
+      speaker_(*this, clock_) {
+  dp_.fdb().set_change_listener([this](uint32_t n, uint64_t mac) { fdb_changed(n, mac); });
+}
+
+EvpnAgent::~EvpnAgent() {
+  dp_.fdb().set_change_listener(nullptr);
+}
+
+void EvpnAgent::fdb_changed(uint32_t network, uint64_t mac) {
+  if (!running_) return;  // reconcile scans everything when EVPN starts
+  if (mac == 0)
+    fdb_flushed_ = true;
+  else if (!fdb_flushed_)
+    fdb_pending_.emplace_back(network, mac);
+}
 
 Result<std::optional<bgp::SpeakerConfig>> EvpnAgent::speaker_config(const config::Config& c) {
   if (!c.evpn) return std::optional<bgp::SpeakerConfig>();
@@ -159,17 +174,61 @@ Status EvpnAgent::reconcile() {
   applied_ = *want;
   last_error_.clear();
   scan_local_macs();
+  ++scans_;
   return {};
 }
 
 void EvpnAgent::poll() {
-  uint64_t now = clock_();
-  if (now >= next_scan_) {
-    next_scan_ = now + opts_.scan_interval_ms;
+  if (reconcile_pending_) {
+    reconcile_pending_ = false;
+    uint64_t scans = scans_;
     if (auto s = reconcile(); !s) spdlog::warn("event=evpn_config error=\"{}\"", s.error().message);
-    if (running_) scan_local_macs();
+    // reconcile re-read every local MAC when the speaker configuration changed;
+    // a configuration that left EVPN alone may still have changed attachments.
+    if (running_ && scans == scans_) scan_local_macs();
   }
-  if (running_) speaker_.poll();
+  if (running_) follow_fdb_changes();
+  // Always: the speaker's wake timer must be read even with EVPN off, or its fd stays
+  // readable and the control loop spins on it.
+  speaker_.poll();
+}
+
+void EvpnAgent::follow_fdb_changes() {
+  if (fdb_flushed_) {
+    scan_local_macs();
+    return;
+  }
+  if (fdb_pending_.empty()) return;
+  // Taken first: what these changes install in the FDB reports back here and is
+  // handled on the next poll.
+  auto pending = std::move(fdb_pending_);
+  fdb_pending_.clear();
+  auto snap = dp_.snapshot();
+  if (!snap) return;
+  std::sort(pending.begin(), pending.end());
+  pending.erase(std::unique(pending.begin(), pending.end()), pending.end());
+  std::vector<bgp::Speaker::LocalMacChange> changes;
+  for (const auto& [network, mac_bits] : pending) {
+    if (network >= snap->network_count()) continue;
+    const auto& net = snap->network(network);
+    if (!net.present || net.vni == dataplane::kNone) continue;
+    MacAddress mac = MacAddress::from_u64(mac_bits);
+    auto e = dp_.fdb().get(network, mac);
+    bool local =
+        e && !e->location.is_remote() &&
+        (e->type == dataplane::FdbType::kLearned || e->type == dataplane::FdbType::kStatic);
+    std::optional<bool> advertised = speaker_.rib().local_mac_advertised(net.vni, mac);
+    if (local && advertised == false && e->type == dataplane::FdbType::kLearned) {
+      // Learned here again after a remote path outbid us (and before its EVPN
+      // entry's own change event was handled): a new local learn, with a new
+      // sequence above the winner's (RFC 7432 §15).
+      changes.push_back({net.vni, mac, false});
+      changes.push_back({net.vni, mac, true});
+    } else if (local != advertised.has_value()) {
+      changes.push_back({net.vni, mac, local});
+    }
+  }
+  if (!changes.empty()) speaker_.update_local_macs(changes);
 }
 
 void EvpnAgent::shutdown() {
@@ -177,6 +236,9 @@ void EvpnAgent::shutdown() {
 }
 
 void EvpnAgent::scan_local_macs() {
+  // Everything is read now: what was pending is covered.
+  fdb_pending_.clear();
+  fdb_flushed_ = false;
   auto snap = dp_.snapshot();
   if (!snap) return;
   std::set<std::pair<uint32_t, MacAddress>> local;

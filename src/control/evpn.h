@@ -9,7 +9,12 @@
 //    Owner{kEvpn, peer address}, so EVPN, the API and the configuration share one
 //    path (STYLE practice 2) and a peer's withdrawal removes exactly its entries;
 //  - export: the MACs the FDB learned on local attachments are advertised as
-//    type 2 (the FDB is scanned every scan_interval_ms);
+//    type 2. No scans: the FDB tells the agent which (network, MAC) changed
+//    (Fdb::set_change_listener: learn, move, age, removal) and the Service tells
+//    it when a configuration was applied (Service::set_on_applied); both are
+//    batched and handled on the next poll (the speaker's epoll fd is readable at
+//    least every 100 ms). A local learn that takes over an EVPN entry (the host
+//    moved here, RFC 7432 §15) is advertised with sequence highest seen + 1;
 //  - show: `vgwctl show evpn peers|routes`.
 #pragma once
 
@@ -17,6 +22,8 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -34,8 +41,7 @@ struct EvpnRouteFilter {
 };
 
 struct EvpnAgentOptions {
-  bgp::MsClock clock;                // empty: monotonic
-  uint64_t scan_interval_ms = 1000;  // local MACs and configuration changes
+  bgp::MsClock clock;  // empty: monotonic
   // The address BGP sessions use when it is not vtep.source (tests: a loopback
   // address, which vtep.source may not be); unspecified: vtep.source.
   IpAddress bind_address;
@@ -44,17 +50,26 @@ struct EvpnAgentOptions {
 class EvpnAgent final : public bgp::ImportSink {
  public:
   // config supplies the running configuration (nullptr before the first apply).
-  EvpnAgent(Operations& ops, const dataplane::Dataplane& dp,
+  // Registers itself as dp's FDB change listener (until destroyed).
+  EvpnAgent(Operations& ops, dataplane::Dataplane& dp,
             std::function<const config::Config*()> config, EvpnAgentOptions options = {});
+  ~EvpnAgent() override;
+  EvpnAgent(const EvpnAgent&) = delete;
+  EvpnAgent& operator=(const EvpnAgent&) = delete;
 
   // The speaker configuration for c (nullopt: no evpn section). Errors name the field.
   static Result<std::optional<bgp::SpeakerConfig>> speaker_config(const config::Config& c);
 
-  // Follows the running configuration now (also done every scan interval).
+  // Follows the running configuration now (and every local MAC with it).
   Status reconcile();
+  // A configuration was applied: reconcile on the next poll.
+  void config_applied() { reconcile_pending_ = true; }
+  // The FDB changed (network, mac), or a whole network was flushed (mac 0):
+  // the local MACs concerned are re-read on the next poll.
+  void fdb_changed(uint32_t network, uint64_t mac);
   // The fd the control loop polls (the speaker's epoll fd).
   int fd() const { return speaker_.fd(); }
-  // Socket work, timers, and every scan interval the FDB scan and reconcile.
+  // Pending configuration and FDB changes, then socket work and timers.
   void poll();
   void shutdown();
   bool running() const { return running_; }
@@ -69,16 +84,20 @@ class EvpnAgent final : public bgp::ImportSink {
 
  private:
   void scan_local_macs();
+  void follow_fdb_changes();
 
   Operations& ops_;
-  const dataplane::Dataplane& dp_;
+  dataplane::Dataplane& dp_;
   std::function<const config::Config*()> config_;
   EvpnAgentOptions opts_;
   bgp::MsClock clock_;
   bgp::Speaker speaker_;
   bool running_ = false;
   std::optional<bgp::SpeakerConfig> applied_;
-  uint64_t next_scan_ = 0;
+  bool reconcile_pending_ = false;
+  uint64_t scans_ = 0;                                      // full FDB scans done by reconcile
+  std::vector<std::pair<uint32_t, uint64_t>> fdb_pending_;  // (network, mac)
+  bool fdb_flushed_ = false;  // a network was flushed: re-read every local MAC
   std::string last_error_;
 };
 

@@ -22,6 +22,12 @@ struct FdbFilter {
   std::string network;  // empty = every network
 };
 
+// What `show routes` / `show arp` may be narrowed to (issue 3).
+struct RouterFilter {
+  std::string tenant;   // empty = every tenant
+  std::string network;  // empty = every network (routes: whose network is this one)
+};
+
 // ---- Controller API (SPEC "Control plane": a controller programs MAC -> VTEP
 // entries directly, NSX-style; EVPN installs its type-2/type-3 routes through
 // the same calls). Contract:
@@ -47,6 +53,14 @@ struct Owner {
   Origin origin = Origin::kApi;
   std::string id;  // who within the origin: "" for the API, the peer address for EVPN
   bool operator==(const Owner&) const = default;
+};
+
+// What `vgwctl capture` asks for: port or network (one of them).
+struct CaptureRequest {
+  std::string port;     // attachment port name, or "underlay"
+  std::string network;  // network name
+  uint32_t snaplen = 9216;
+  uint32_t slots = 4096;  // per worker
 };
 
 // A network named by name, or (name empty) by VNI.
@@ -93,6 +107,11 @@ class Operations {
   virtual nlohmann::json show_drops() const = 0;
   // The running configuration (config::to_json).
   virtual nlohmann::json show_config() const = 0;
+  // The virtual routers' tables (issue 3). Errors name an unknown tenant or network.
+  //   routes: [{"router","tenant","prefix","source","via":[..],"network"}]
+  //   arp:    [{"tenant","network","ip","mac","state","origin","age"}]
+  virtual Result<nlohmann::json> show_routes(const RouterFilter& filter) const = 0;
+  virtual Result<nlohmann::json> show_arp(const RouterFilter& filter) const = 0;
 
   // The controller API (see above).
   virtual Result<BulkResult> add_remote_macs(const std::vector<RemoteMac>& entries,
@@ -105,6 +124,32 @@ class Operations {
                                                   const Owner& owner) = 0;
   // Removes everything the owner installed (an EVPN session lost).
   virtual BulkResult withdraw_owner(const Owner& owner) = 0;
+
+  // Packet trace (`vgwctl trace`, control/trace.h): marks the next `count`
+  // packets each worker receives on `port` ("" any port, "underlay") and clears
+  // the previous trace; count 0 stops. Errors name count or port.
+  virtual Status start_trace(uint32_t count, const std::string& port) {
+    (void)count;
+    (void)port;
+    return make_error("trace: not supported by this daemon");
+  }
+  // What was traced so far, per packet (shape in control/trace.h).
+  virtual nlohmann::json read_trace() const { return {{"packets", nlohmann::json::array()}}; }
+
+  // Packet capture (`vgwctl capture`, dataplane/capture.h): frames received on
+  // a port ("underlay" too) or of a network, copied by the workers into
+  // bounded rings. read_capture drains up to max frames:
+  //   {"active":bool,"copied":N,"overruns":N,
+  //    "frames":[{"time_ns":N,"original":N,"data":"<base64>"}]}
+  virtual Status start_capture(const CaptureRequest& req) {
+    (void)req;
+    return make_error("capture: not supported by this daemon");
+  }
+  virtual nlohmann::json read_capture(size_t max) {
+    (void)max;
+    return {{"active", false}, {"frames", nlohmann::json::array()}};
+  }
+  virtual void stop_capture() {}
 };
 
 }  // namespace vgw::control

@@ -165,7 +165,14 @@ Result<std::vector<std::string>> Service::apply(const config::Config& next) {
   config_ = next;
   configured_ = true;
   last_resolve_ = dp_.now();
-  for (const auto& line : changes) spdlog::info("applied: {}", line);
+  // A bulk change (a million networks) would be a million log lines: the first
+  // kMaxLoggedChanges, then a count (the full list is in the apply reply).
+  constexpr size_t kMaxLoggedChanges = 100;
+  for (size_t i = 0; i < changes.size() && i < kMaxLoggedChanges; ++i)
+    spdlog::info("applied: {}", changes[i]);
+  if (changes.size() > kMaxLoggedChanges)
+    spdlog::info("applied: ... and {} more changes", changes.size() - kMaxLoggedChanges);
+  if (on_applied_) on_applied_();
   return changes;
 }
 

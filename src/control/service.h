@@ -19,9 +19,11 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "config/config.h"
@@ -67,6 +69,8 @@ class Service final : public Operations {
   nlohmann::json show_counters() const override;
   nlohmann::json show_drops() const override;
   nlohmann::json show_config() const override;
+  Result<nlohmann::json> show_routes(const RouterFilter& filter) const override;  // router_show.cc
+  Result<nlohmann::json> show_arp(const RouterFilter& filter) const override;     // router_show.cc
   Result<BulkResult> add_remote_macs(const std::vector<RemoteMac>& entries,
                                      const Owner& owner) override;
   Result<BulkResult> remove_remote_macs(const std::vector<RemoteMac>& entries,
@@ -76,6 +80,11 @@ class Service final : public Operations {
   Result<BulkResult> remove_flood_members(const std::vector<FloodMember>& entries,
                                           const Owner& owner) override;
   BulkResult withdraw_owner(const Owner& owner) override;
+  Status start_trace(uint32_t count, const std::string& port) override;  // trace.cc
+  nlohmann::json read_trace() const override;                            // trace.cc
+  Status start_capture(const CaptureRequest& req) override;              // capture.cc
+  nlohmann::json read_capture(size_t max) override;                      // capture.cc
+  void stop_capture() override;                                          // capture.cc
 
   // ---- Control loop ----
   // Periodic work: drains learn rings, ages one slice, retries unresolved next
@@ -85,6 +94,9 @@ class Service final : public Operations {
   void underlay_changed();
   // Stops the workers (clean shutdown).
   void shutdown();
+  // Told after every apply that changed the running configuration (the EVPN
+  // agent follows networks and the evpn section with it, no polling).
+  void set_on_applied(std::function<void()> fn) { on_applied_ = std::move(fn); }
 
   const config::Config& config() const { return config_; }
   bool configured() const { return configured_; }
@@ -116,6 +128,7 @@ class Service final : public Operations {
   uint32_t last_resolve_ = 0;
   std::vector<uint32_t> worker_ids_;  // the running workers (retired ones keep counting)
   ControllerState controller_;        // what the controller API / EVPN installed
+  std::function<void()> on_applied_;
 };
 
 }  // namespace vgw::control

@@ -205,7 +205,13 @@ json Service::show_counters() const {
             {"moves", f.moves},
             {"mac_limit_exceeded", f.mac_limit_exceeded},
             {"dup_frozen", f.dup_frozen},
-            {"aged", f.aged}}}};
+            {"aged", f.aged}}},
+          {"router",
+           {{"routed", totals.router.routed},
+            {"icmp_sent", totals.router.icmp_sent},
+            {"arp_requests_sent", totals.router.arp_requests_sent},
+            {"arp_replies_sent", totals.router.arp_replies_sent},
+            {"suppressed", totals.router.suppressed}}}};
 }
 
 json Service::show_drops() const {

@@ -133,11 +133,13 @@ int main(int argc, char** argv) {
   if (auto s = evpn.reconcile(); !s)
     spdlog::warn("event=evpn_config error=\"{}\"", s.error().message);
   dispatcher.set_evpn(&evpn);
+  service.set_on_applied([&evpn] { evpn.config_applied(); });
   loop.extra.push_back({evpn.fd(), [&evpn] { evpn.poll(); }});
 
   int signo = vgw::daemon::run_control_loop(service, **underlay, **server, signal_fd, loop);
   spdlog::info("event=stopping signal={}", signo);
   evpn.shutdown();  // Cease/Administrative Shutdown to every neighbor
+  service.set_on_applied(nullptr);
   dispatcher.set_evpn(nullptr);
   control_queue.close();  // HTTP handlers waiting on the control thread give up
   if (http) http->stop();

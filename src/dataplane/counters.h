@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "dataplane/router_api.h"
+
 namespace vgw::dataplane {
 
 enum class Drop : uint16_t {
@@ -106,6 +108,8 @@ struct WorkerCounters {
   ChunkedCounters<TrafficCounters> networks;  // by network index
   ChunkedCounters<TrafficCounters> remotes;   // by remote index
   Counter rx_packets, tx_packets;             // everything the worker received / sent
+  // Router stage (router.h): routed, icmp_sent, arp_requests_sent, arp_replies_sent, suppressed.
+  Counter routed, icmp_sent, arp_requests_sent, arp_replies_sent, suppressed;
 
   void drop(Drop d) { drops[static_cast<size_t>(d)].inc(); }
 };
@@ -133,6 +137,7 @@ struct CounterTotals {
   std::vector<TrafficTotals> remotes;   // by remote index (snapshot size)
   std::vector<WorkerTotals> workers;
   FdbTotals fdb;
+  RouterTotals router;
 
   uint64_t drop(Drop d) const { return drops[static_cast<size_t>(d)]; }
 };

@@ -71,6 +71,10 @@ Status Dataplane::apply(const config::Config& cfg, const UnderlayInfo& underlay)
     }
   }
 
+  // Routers too, before anything changes (their errors reject the whole config).
+  auto routers = router_.prepare(cfg, next);
+  if (!routers) return routers.error();
+
   std::shared_ptr<const Snapshot> prev = snapshot_;
   fdb_.set_dup_detection(cfg.fdb.dup_max_moves, cfg.fdb.dup_window);
   publish(*built);
@@ -105,7 +109,7 @@ Status Dataplane::apply(const config::Config& cfg, const UnderlayInfo& underlay)
     if (!st) return st;  // cannot happen: checked above
   }
   statics_ = std::move(now_statics);
-  return {};
+  return router_.commit(std::move(*routers), next, fdb_);
 }
 
 void Dataplane::update_underlay(const UnderlayInfo& underlay) {
@@ -143,18 +147,25 @@ size_t Dataplane::drain_learn(size_t max) {
       fdb_.learn(ev, *snapshot_);
     }
   }
-  return n;
+  return n + drain_neighbors(max);
 }
 
 size_t Dataplane::age_slice(size_t max_slots) {
   if (!snapshot_) return 0;
-  return fdb_.age_slice(clock_(), max_slots, *snapshot_);
+  uint32_t now = clock_();
+  if (now != last_neighbor_age_) {  // a full scan, at most once a second
+    last_neighbor_age_ = now;
+    router_.age(now);
+  }
+  return fdb_.age_slice(now, max_slots, *snapshot_);
 }
 
-void Dataplane::start_trace(uint32_t n) {
+void Dataplane::start_trace(uint32_t n, uint32_t port) {
   std::lock_guard lock(workers_mu_);
   for (auto& w : workers_) {
+    w->trace_budget.store(0, std::memory_order_relaxed);
     w->trace.clear();
+    w->trace_port.store(port, std::memory_order_relaxed);
     w->trace_budget.store(n, std::memory_order_relaxed);
   }
 }
@@ -163,7 +174,10 @@ std::vector<TraceRecord> Dataplane::read_trace() const {
   std::lock_guard lock(workers_mu_);
   std::vector<TraceRecord> out;
   for (auto& w : workers_)
-    for (size_t i = 0, n = w->trace.count(); i < n; ++i) out.push_back(w->trace[i]);
+    for (size_t i = 0, n = w->trace.count(); i < n; ++i) {
+      out.push_back(w->trace[i]);
+      out.back().worker = w->id;
+    }
   return out;
 }
 
@@ -208,6 +222,11 @@ CounterTotals Dataplane::read_counters() const {
     }
     for (size_t i = 0; i < n_remotes; ++i) add_traffic(t.remotes[i], c.remotes.find(i));
     t.workers.push_back(WorkerTotals{w->id, c.rx_packets.get(), c.tx_packets.get()});
+    t.router.routed += c.routed.get();
+    t.router.icmp_sent += c.icmp_sent.get();
+    t.router.arp_requests_sent += c.arp_requests_sent.get();
+    t.router.arp_replies_sent += c.arp_replies_sent.get();
+    t.router.suppressed += c.suppressed.get();
   }
   t.fdb = fdb_.totals();
   return t;

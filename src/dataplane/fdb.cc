@@ -180,7 +180,17 @@ LearnResult Fdb::learn(const LearnEvent& ev, const Snapshot& snap) {
           s->last_seen.store(ev.time, std::memory_order_relaxed);
         return LearnResult::kRefreshed;
       }
-      if (v.type() != FdbType::kLearned || v.frozen()) return LearnResult::kIgnored;
+      // RFC 7432 §15: a MAC that EVPN placed at a remote VTEP and that now shows
+      // up on a local attachment has moved here; the learn takes the entry over
+      // (a move like any other) and the EVPN agent re-advertises it with a higher
+      // sequence. The overlay never moves an EVPN entry: BGP decides those.
+      const bool evpn_takeover = v.type() == FdbType::kEvpn && !ev.location.is_remote();
+      if ((v.type() != FdbType::kLearned && !evpn_takeover) || v.frozen())
+        return LearnResult::kIgnored;
+      if (evpn_takeover) {
+        --per_network_pinned_[net];
+        ++per_network_[net];
+      }
       bool frozen = false;
       if (opts_.dup_max_moves) {
         if (s->dup_count == 0 || ev.time - s->dup_start > opts_.dup_window) {
@@ -195,6 +205,7 @@ LearnResult Fdb::learn(const LearnEvent& ev, const Snapshot& snap) {
       s->last_seen.store(ev.time, std::memory_order_relaxed);
       s->value.store(FdbValue::make(ev.location, gen, FdbType::kLearned, frozen).raw,
                      std::memory_order_release);
+      changed(net, mac);
       if (frozen) {
         stats_.dup_frozen.fetch_add(1, std::memory_order_relaxed);
         return LearnResult::kFrozen;
@@ -217,6 +228,7 @@ LearnResult Fdb::learn(const LearnEvent& ev, const Snapshot& snap) {
   ++per_network_[net];
   ++live_;
   stats_.learned.fetch_add(1, std::memory_order_relaxed);
+  changed(net, mac);
   return LearnResult::kLearned;
 }
 
@@ -245,6 +257,7 @@ Status Fdb::add(uint32_t network, MacAddress mac, Location loc, FdbType type, ui
   ++(type == FdbType::kLearned ? per_network_ : per_network_pinned_)[network];
   s->last_seen.store(now, std::memory_order_relaxed);
   s->value.store(FdbValue::make(loc, gen, type, false).raw, std::memory_order_release);
+  changed(network, mac.to_u64());
   return {};
 }
 
@@ -256,6 +269,7 @@ bool Fdb::remove(uint32_t network, MacAddress mac) {
   --(FdbValue{v}.type() == FdbType::kLearned ? per_network_ : per_network_pinned_)[network];
   --live_;
   s->value.store(v & ~kLiveBit, std::memory_order_release);
+  changed(network, mac.to_u64());
   return true;
 }
 
@@ -277,6 +291,7 @@ void Fdb::flush_network(uint32_t network) {
       std::memory_order_release);
   live_ -= per_network_[network];
   per_network_[network] = 0;
+  changed(network, 0);
 }
 
 size_t Fdb::remove_location(Location loc) {
@@ -290,6 +305,7 @@ size_t Fdb::remove_location(Location loc) {
     --per_network_[network_of(s)];
     --live_;
     s.value.store(v & ~kLiveBit, std::memory_order_release);
+    changed(network_of(s), s.key.load(std::memory_order_relaxed) & kMacMask);
     ++n;
   }
   return n;
@@ -323,6 +339,7 @@ size_t Fdb::age_slice(uint32_t now, size_t max_slots, const Snapshot& snap) {
     --per_network_[net];
     --live_;
     ++aged;
+    changed(net, s.key.load(std::memory_order_relaxed) & kMacMask);
   }
   stats_.aged.fetch_add(aged, std::memory_order_relaxed);
   // Many dead slots make probes long: compact once per sweep.

@@ -23,6 +23,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "common/addr.h"
@@ -56,7 +57,9 @@ struct Location {
 };
 
 // kApi: installed by a controller through the API (control::Service::add_remote_macs);
-// like kStatic and kEvpn it is never aged nor overwritten by learning.
+// like kStatic it is never aged nor overwritten by learning. kEvpn is never aged
+// either, but a local learn takes it over: the host moved behind this gateway
+// (RFC 7432 §15; the EVPN agent then advertises it with a higher sequence).
 enum class FdbType : uint8_t { kLearned = 0, kStatic = 1, kEvpn = 2, kApi = 3 };
 
 // What a learn event says: "mac was seen in network at location at time". When
@@ -107,7 +110,7 @@ enum class LearnResult : uint8_t {
   kRefreshed,  // already there, same location
   kMoved,      // location changed
   kFrozen,     // moved, and that move froze it (dup detection)
-  kIgnored,    // static/EVPN/frozen entry: learning never overwrites it
+  kIgnored,    // static/API/frozen entry (or EVPN, from the overlay): never overwritten
   kLimit,      // network at its mac-limit: not learned
 };
 
@@ -196,7 +199,8 @@ class Fdb {
         s->last_seen.store(now, std::memory_order_relaxed);
       return false;
     }
-    return v.type() == FdbType::kLearned && !v.frozen();
+    return (v.type() == FdbType::kLearned || (v.type() == FdbType::kEvpn && !loc.is_remote())) &&
+           !v.frozen();
   }
 
   // ---- Control thread only ----
@@ -230,6 +234,11 @@ class Fdb {
   std::optional<FdbEntryView> get(uint32_t network, MacAddress mac) const;
 
   void set_dup_detection(uint32_t max_moves, uint32_t window);
+  // Told (network, mac) after each change this object makes to an entry (learn,
+  // move, add, remove, ageing) and (network, 0) when a network is flushed, on
+  // the control thread; the EVPN agent follows local MACs with it.
+  using ChangeListener = std::function<void(uint32_t network, uint64_t mac)>;
+  void set_change_listener(ChangeListener fn) { on_change_ = std::move(fn); }
   size_t size() const { return live_; }       // live entries
   size_t capacity() const;                    // slots
   size_t memory_bytes() const;                // slots + per-network arrays
@@ -310,6 +319,10 @@ class Fdb {
   struct Stats {
     std::atomic<uint64_t> learned{0}, moves{0}, mac_limit_exceeded{0}, dup_frozen{0}, aged{0};
   } stats_;
+  ChangeListener on_change_;
+  void changed(uint32_t network, uint64_t mac) const {
+    if (on_change_) on_change_(network, mac);
+  }
 };
 
 }  // namespace vgw::dataplane

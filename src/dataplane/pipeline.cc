@@ -66,6 +66,54 @@ inline bool parse_vxlan_fast(const uint8_t* d, uint32_t len) {
   return udp_len >= 16 + 14 && udp_len <= total - 20;
 }
 
+// packet::flow_hash of the frame encap sees almost always (untagged IPv4
+// without options, not a fragment, TCP or UDP) with its tests folded into two
+// masked compares of 32-bit words; the same four words go through the same
+// packet::detail::finish, so the value is flow_hash's. Anything else, or a
+// big-endian host: flow_hash itself.
+inline uint32_t encap_flow_hash(const uint8_t* p, uint32_t n) {
+  if constexpr (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__) {
+    using packet::detail::load_u32;
+    using packet::detail::load_u64;
+    if (n >= 14 + 20 + 4) [[likely]] {
+      // Bytes 12..15: EtherType 0x0800, version 4 + IHL 5 (TOS ignored).
+      // Bytes 20..23: MF + fragment offset zero (flag bits 0..1 ignored), TTL
+      // ignored, protocol.
+      const uint32_t l3 = load_u32(p + 20) & 0xff00ff3fu;
+      if ((load_u32(p + 12) & 0x00ffffffu) == 0x00450008u &&
+          (l3 == uint32_t{kIpProtoUdp} << 24 || l3 == uint32_t{kIpProtoTcp} << 24)) [[likely]]
+        return packet::detail::finish(load_u64(p), load_u64(p + 6) >> 16, load_u64(p + 26),
+                                      uint64_t{l3 >> 24} << 32 | load_u32(p + 34));
+    }
+  }
+  return flow_hash(std::span<const uint8_t>{p, n});
+}
+
+// The frame decap sees almost always, with every test the paths below make of
+// it folded into four masked compares of whole words: untagged Ethernet + IPv4
+// without options, not a fragment, UDP to our address and port (dst_port: the
+// expected bytes 30..37, address and destination port, the source port masked
+// out) without a checksum, VXLAN with the I flag; plus the lengths
+// parse_vxlan_fast checks. Anything else, or a big-endian host, takes those
+// paths, which find its drop reason (or accept it) exactly as before.
+inline bool decap_common(const uint8_t* d, uint32_t len, uint64_t dst_port) {
+  if constexpr (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__) {
+    using packet::detail::load_u32;
+    using packet::detail::load_u64;
+    constexpr uint32_t kMin = 14 + 20 + 8 + 8 + 14;
+    if (len < kMin) return false;
+    if ((load_u32(d + 12) & 0x00ffffffu) != 0x00450008u ||  // IPv4, IHL 5
+        (load_u32(d + 20) & 0xff00ff3fu) != 0x11000000u ||  // not a fragment, UDP
+        (load_u64(d + 30) & 0xffff0000ffffffffull) != dst_port ||
+        (load_u32(d + 40) & 0x0008ffffu) != 0x00080000u)  // UDP checksum 0, I flag
+      return false;
+    const uint32_t total = load_be16(d + 16), udp_len = load_be16(d + 38);
+    return total >= kMin - 14 && total + 14 <= len && udp_len >= 16 + 14 && udp_len <= total - 20;
+  } else {
+    return false;
+  }
+}
+
 }  // namespace
 
 Pipeline::Pipeline(Dataplane& dp, WorkerContext& ctx, PacketPool& pool,
@@ -94,12 +142,24 @@ void Pipeline::begin(const Snapshot* snap, uint32_t now) {
   now_ = now;
   last_learn_key_ = 0;
   last_learn_loc_ = 0;
+  ++router_.batch;  // the router's next-hop cache is per batch (router.h)
+  if (router_.n_parked) [[unlikely]]
+    router_service();  // packets waiting for ARP/ND (router.cc)
 }
 
-void Pipeline::trace(const Packet* p, Stage s, Decision d, Drop reason) {
-  ctx_.trace.record(TraceRecord{trace_seq_, s, d, reason,
-                                d == Decision::kToPort ? p->meta.out_port : p->meta.in_port,
-                                p->meta.network, p->meta.remote, p->size()});
+uint64_t Pipeline::traced_seq(const Packet* p) const {
+  for (uint32_t i = 1; i <= traced_.size(); ++i) {
+    const auto& [q, seq] = traced_[(traced_next_ - i) % traced_.size()];
+    if (q == p) return seq;
+  }
+  return trace_seq_;
+}
+
+void Pipeline::trace(const Packet* p, Stage s, Decision d, Drop reason, uint64_t mac) {
+  ctx_.trace.record(TraceRecord{
+      traced_seq(p), s, d, reason, d == Decision::kToPort ? p->meta.out_port : p->meta.in_port,
+      p->meta.network, p->meta.remote, p->size(),
+      p->meta.flags & PacketMeta::kFromOverlay ? kNone : p->meta.in_port, p->meta.vlan, mac});
 }
 
 void Pipeline::drop(Packet* p, Drop reason) {
@@ -195,6 +255,8 @@ void Pipeline::to_encap(Packet* p, uint32_t remote) {
 // unless the frame came from the overlay (split horizon), to every remote of
 // its flood list; the original goes to the last target.
 void Pipeline::flood_local(Packet* p, uint32_t network, uint32_t in_attachment, bool from_overlay) {
+  // ARP/ND broadcasts: the router stage may answer them (router.cc).
+  if ((p->data()[0] & 1) && router_broadcast(p, network, from_overlay)) return;
   const NetworkFast& f = snap_->fast(network);
   const NetworkTable& t = snap_->table();
   const uint32_t* atts = t.flood_attachments.data() + f.att_begin;
@@ -219,6 +281,8 @@ void Pipeline::flood_local(Packet* p, uint32_t network, uint32_t in_attachment, 
       }
       std::memcpy(out->append(p->size()), p->data(), p->size());
       out->meta = p->meta;
+      if (out->meta.flags & PacketMeta::kTrace) [[unlikely]]
+        note_traced(out, traced_seq(p));
     }
     if (is_remote) {
       to_encap(out, k);
@@ -234,8 +298,11 @@ void Pipeline::flood_local(Packet* p, uint32_t network, uint32_t in_attachment, 
 
 // Marks the first packets of a batch kTrace while `vgwctl trace` wants more (one
 // relaxed load per batch when nobody traces).
-inline void Pipeline::mark_for_trace(std::span<Packet*> pkts) {
+inline void Pipeline::mark_for_trace(std::span<Packet*> pkts, uint32_t port) {
   if (uint32_t budget = ctx_.trace_budget.load(std::memory_order_relaxed)) [[unlikely]] {
+    if (uint32_t only = ctx_.trace_port.load(std::memory_order_relaxed);
+        only != kTraceAnyPort && only != port)
+      return;
     uint32_t k = 0;
     for (; k < pkts.size() && k < budget; ++k) pkts[k]->meta.flags |= PacketMeta::kTrace;
     ctx_.trace_budget.store(budget - k, std::memory_order_relaxed);
@@ -246,7 +313,7 @@ void Pipeline::local_ingress(uint32_t port, std::span<Packet*> pkts) {
   PortCounters& pc = c_.ports[port];
   pc.rx_packets.add(pkts.size());
   c_.rx_packets.add(pkts.size());
-  mark_for_trace(pkts);
+  mark_for_trace(pkts, port);
   uint64_t rx_bytes = 0;
   // Hoisted into locals: stores into packet bytes may alias any member.
   const Snapshot* const snap = snap_;
@@ -259,7 +326,7 @@ void Pipeline::local_ingress(uint32_t port, std::span<Packet*> pkts) {
   if (!snap) [[unlikely]] {
     for (Packet* p : pkts) {
       if (p->meta.flags & PacketMeta::kTrace) [[unlikely]]
-        ++trace_seq_;
+        note_traced(p, ++trace_seq_);
       p->meta.in_port = port;
       rx_bytes += p->size();
       drop(p, Drop::no_attachment);
@@ -271,7 +338,7 @@ void Pipeline::local_ingress(uint32_t port, std::span<Packet*> pkts) {
   Tally net_rx = net_rx_, net_tx;
   for (Packet* p : pkts) {
     if (p->meta.flags & PacketMeta::kTrace) [[unlikely]]
-      ++trace_seq_;
+      note_traced(p, ++trace_seq_);
     p->meta.in_port = port;
     uint32_t len = p->size();
     rx_bytes += len;
@@ -312,12 +379,18 @@ void Pipeline::local_ingress(uint32_t port, std::span<Packet*> pkts) {
     count(net_rx, c_.networks, true, net, len);
     Location in_loc = Location::local(port, vlan);
     if (net != fv.network()) fv = fdb->view(net);
-    if (fdb->source_check(fv, smac, in_loc, now)) learn(net, smac, in_loc, nullptr);
+    if (fdb->source_check(fv, smac, in_loc, now)) {
+      learn(net, smac, in_loc, nullptr);
+      if (p->meta.flags & PacketMeta::kTrace) [[unlikely]]
+        trace(p, Stage::kLearn, Decision::kLearned, Drop{}, smac);
+    }
     if (d[0] & 1) {
       flood_local(p, net, att, false);
       continue;
     }
     const Fdb::Hit hit = fdb->lookup(fv, load_mac(d));
+    if (p->meta.flags & PacketMeta::kTrace) [[unlikely]]
+      trace(p, Stage::kLookup, hit.found ? Decision::kHit : Decision::kMiss, Drop{}, load_mac(d));
     if (!hit.found) {
       flood_local(p, net, att, false);
       continue;
@@ -334,6 +407,10 @@ void Pipeline::local_ingress(uint32_t port, std::span<Packet*> pkts) {
     // Only to an attachment of this same network (an entry may outlive a change).
     uint32_t out_att = snap->attachment(loc.port(), loc.vlan());
     if (out_att == kNone || snap->attachment_state(out_att).network != net) [[unlikely]] {
+      if (loc == kRouterLocation) {
+        route(p);
+        continue;
+      }
       flood_local(p, net, att, false);
       continue;
     }
@@ -405,6 +482,8 @@ void Pipeline::run_encap() {
   uint64_t last_key = ~0ull;
   const Remote* last_remote = nullptr;
   uint32_t last_vni = kNone;
+  uint32_t last_vni_word = 0;  // VXLAN bytes 4..7 (VNI, reserved zero) as stored
+  bool last_v6 = false;
   for (uint32_t i = 0; i < n; ++i) {
     Packet* p = encap_q_.pkts[i];
     const uint32_t ri = p->meta.remote;
@@ -423,11 +502,13 @@ void Pipeline::run_encap() {
       last_key = key;
       last_remote = &rs[ri];
       last_vni = net_vni;
+      last_vni_word = to_be32(net_vni << 8);
+      last_v6 = rs[ri].outer.v6;
     }
     const Remote& r = *last_remote;
     const uint32_t vni = last_vni;
     const uint32_t inner_len = p->size();
-    if (r.outer.v6) [[unlikely]] {
+    if (last_v6) [[unlikely]] {
       if (!encap_v6(p, r, vni)) continue;
     } else {
       // RFC 7348 §5: outer IPv4 + UDP (checksum zero) + VXLAN. The template
@@ -440,8 +521,8 @@ void Pipeline::run_encap() {
         drop(p, Drop::mtu_exceeded);
         continue;
       }
-      const uint16_t sport =
-          static_cast<uint16_t>(sport_min + ((uint64_t{flow_hash(p->bytes())} * sport_span) >> 32));
+      const uint16_t sport = static_cast<uint16_t>(
+          sport_min + ((uint64_t{encap_flow_hash(p->data(), inner_len)} * sport_span) >> 32));
       uint8_t* o = p->prepend(kOuter);
       if (!o) [[unlikely]] {
         drop(p, Drop::no_buffer);
@@ -454,7 +535,7 @@ void Pipeline::run_encap() {
       store_be16(o + 24, csum_finish(r.outer.ip_sum + ip_len + id));
       store_be16(o + 34, sport);
       store_be16(o + 38, static_cast<uint16_t>(udp_len));
-      store_be32(o + 46, vni << 8);  // VNI and the reserved byte (zero)
+      std::memcpy(o + 46, &last_vni_word, 4);
     }
     count(tx, false, network, ri, inner_len);
     if (p->meta.flags & PacketMeta::kTrace) [[unlikely]]
@@ -472,7 +553,7 @@ void Pipeline::run_encap() {
 void Pipeline::underlay_ingress(std::span<Packet*> pkts) {
   c_.underlay.rx_packets.add(pkts.size());
   c_.rx_packets.add(pkts.size());
-  mark_for_trace(pkts);
+  mark_for_trace(pkts, kTraceUnderlay);
   uint64_t rx_bytes = 0;
   // Hoisted into locals: stores into packet bytes may alias any member.
   const Snapshot* const snap = snap_;
@@ -484,6 +565,9 @@ void Pipeline::underlay_ingress(std::span<Packet*> pkts) {
   const uint64_t vtep_v4 = v && !v->source.v6 ? v->source_v4 : ~0ull;
   const uint16_t vxlan_port = v ? v->udp_port : 0;
   const uint16_t vxlan_port_be = to_be16(vxlan_port);
+  // decap_common's bytes 30..37; an IPv6 VTEP: a value no masked word equals.
+  const uint64_t dst_port_word =
+      vtep_v4 != ~0ull ? (vtep_v4 & 0xffffffffu) | uint64_t{vxlan_port_be} << 48 : ~0ull;
   // One-entry caches (members across batches, locals within one).
   uint32_t last_vni = last_vni_net_ != kNone ? last_vni_ : kNone, last_vni_net = last_vni_net_;
   // The last source address that matched a remote (~0: none).
@@ -497,7 +581,7 @@ void Pipeline::underlay_ingress(std::span<Packet*> pkts) {
     for (Packet* p : pkts) {
       p->meta.flags |= PacketMeta::kFromOverlay;
       if (p->meta.flags & PacketMeta::kTrace) [[unlikely]]
-        ++trace_seq_;
+        note_traced(p, ++trace_seq_);
       rx_bytes += p->size();
       drop(p, Drop::not_for_us);
     }
@@ -507,7 +591,7 @@ void Pipeline::underlay_ingress(std::span<Packet*> pkts) {
   for (Packet* p : pkts) {
     p->meta.flags |= PacketMeta::kFromOverlay;
     if (p->meta.flags & PacketMeta::kTrace) [[unlikely]]
-      ++trace_seq_;
+      note_traced(p, ++trace_seq_);
     const uint32_t len = p->size();
     rx_bytes += len;
     const uint8_t* d = p->data();
@@ -518,7 +602,19 @@ void Pipeline::underlay_ingress(std::span<Packet*> pkts) {
     uint8_t vxlan_flags;
     bool ipv6 = false;
     VxlanFrameInfo& fi = slow_fi_;  // filled by the general parser only
-    if (parse_vxlan_fast(d, len)) [[likely]] {
+    if (decap_common(d, len, dst_port_word)) [[likely]] {
+      std::memcpy(&src4, d + 26, 4);
+      if (!ipv4_20_checksum_ok(d + 14)) {
+        drop(p, Drop::bad_ip_checksum);
+        continue;
+      }
+      l3_offset = 14;
+      inner_offset = 50;
+      inner_length = load_be16(d + 38) - 16u;
+      udp_checksum = 0;
+      vxlan_flags = 0x08;
+      vni = load_be32(d + 46) >> 8;
+    } else if (parse_vxlan_fast(d, len)) {
       uint32_t dst4;
       std::memcpy(&src4, d + 26, 4);
       std::memcpy(&dst4, d + 30, 4);
@@ -638,7 +734,11 @@ void Pipeline::underlay_ingress(std::span<Packet*> pkts) {
     if (net != fv.network()) fv = fdb->view(net);
     if (remote != kNone) {
       Location loc = Location::remote(remote);
-      if (fdb->source_check(fv, smac, loc, now)) learn(net, smac, loc, nullptr);
+      if (fdb->source_check(fv, smac, loc, now)) {
+        learn(net, smac, loc, nullptr);
+        if (p->meta.flags & PacketMeta::kTrace) [[unlikely]]
+          trace(p, Stage::kLearn, Decision::kLearned, Drop{}, smac);
+      }
     } else {
       IpAddress src = ipv6 ? fi.src : IpAddress::from_v4_bytes(reinterpret_cast<uint8_t*>(&src4));
       learn(net, smac, Location{}, &src);
@@ -648,6 +748,8 @@ void Pipeline::underlay_ingress(std::span<Packet*> pkts) {
       continue;
     }
     const Fdb::Hit hit = fdb->lookup(fv, load_mac(d));
+    if (p->meta.flags & PacketMeta::kTrace) [[unlikely]]
+      trace(p, Stage::kLookup, hit.found ? Decision::kHit : Decision::kMiss, Drop{}, load_mac(d));
     if (!hit.found) {
       flood_local(p, net, kNone, true);
       continue;
@@ -662,6 +764,10 @@ void Pipeline::underlay_ingress(std::span<Packet*> pkts) {
     if (loc.raw != ok_loc || net != ok_net) {
       uint32_t out_att = snap->attachment(loc.port(), loc.vlan());
       if (out_att == kNone || snap->attachment_state(out_att).network != net) [[unlikely]] {
+        if (loc == kRouterLocation) {
+          route(p);
+          continue;
+        }
         flood_local(p, net, kNone, true);
         continue;
       }

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "dataplane/dataplane.h"
+#include "dataplane/router.h"
 #include "io/port.h"
 #include "packet/packet_buffer.h"
 #include "packet/parse.h"
@@ -47,7 +48,14 @@ class Pipeline {
   void flush();
 
  private:
-  void mark_for_trace(std::span<Packet*> pkts);
+  // port: the attachment port index, or kTraceUnderlay.
+  void mark_for_trace(std::span<Packet*> pkts, uint32_t port);
+  // A traced packet's sequence number, kept by packet address while it is in
+  // flight (a flood copy gets its original's, so one packet's records share it).
+  void note_traced(const Packet* p, uint64_t seq) {
+    traced_[traced_next_++ % traced_.size()] = {p, seq};
+  }
+  uint64_t traced_seq(const Packet* p) const;
 
   struct TxQueue {
     std::array<Packet*, kBatchSize> pkts;
@@ -120,8 +128,28 @@ class Pipeline {
   void learn(uint32_t network, uint64_t mac, Location loc, const IpAddress* unknown_source);
   void send_port(uint32_t port);
   void send_underlay();
-  void trace(const Packet* p, Stage s, Decision d, Drop reason = Drop{});
+  void trace(const Packet* p, Stage s, Decision d, Drop reason = Drop{}, uint64_t mac = 0);
   [[gnu::noinline]] bool encap_v6(Packet* p, const Remote& r, uint32_t vni);
+
+  // Router stage (router.h; defined in router.cc).
+  // A frame to a router interface MAC of its network (p->meta.network).
+  [[gnu::noinline]] void route(Packet* p);
+  // An ARP/NS broadcast about to be flooded: true when the router consumed it.
+  [[gnu::noinline]] bool router_broadcast(Packet* p, uint32_t network, bool from_overlay);
+  // A frame whose Ethernet header is final, into p->meta.network.
+  void bridge(Packet* p);
+  void router_to_port(Packet* p, uint32_t port, uint16_t vlan);
+  void route_v4(Packet* p, const RouterTable& rt, const RouterInterfaceState& in);
+  void route_v6(Packet* p, const RouterTable& rt, const RouterInterfaceState& in);
+  bool router_arp(Packet* p, const RouterTable* rt, uint32_t network, bool from_overlay);
+  bool router_nd(Packet* p, const RouterTable* rt, uint32_t network, bool from_overlay);
+  void router_resolve(Packet* p, const NeighborKey& key, uint32_t in_network);
+  void router_release(const NeighborKey& key, uint64_t mac);
+  void router_service();
+  void icmp_error(const Packet* orig, const RouterInterfaceState& in, uint8_t type, uint8_t code,
+                  uint32_t rest);
+  void router_learn(uint32_t network, const IpAddress& ip, uint64_t mac, NeighborOrigin origin);
+  RouterWorker router_;
 
   Dataplane& dp_;
   WorkerContext& ctx_;
@@ -134,6 +162,8 @@ class Pipeline {
   uint32_t now_ = 0;
   uint16_t ip_id_ = 0;
   uint64_t trace_seq_ = 0;
+  std::array<std::pair<const Packet*, uint64_t>, 64> traced_{};
+  uint32_t traced_next_ = 0;
   std::vector<TxQueue> tx_;  // by port
   TxQueue underlay_tx_;
   TxQueue encap_q_;        // packets waiting for encap (meta.remote set)

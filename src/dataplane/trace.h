@@ -12,8 +12,29 @@
 
 namespace vgw::dataplane {
 
-enum class Stage : uint8_t { kLocalIngress, kEncap, kDecap, kFlood, kOutput };
-enum class Decision : uint8_t { kToPort, kEncap, kFlood, kToUnderlay, kDrop };
+// Append-only: stages and decisions are named by value in control/trace.cc.
+// kLookup: kHit/kMiss of the destination MAC; kLearn: kLearned (source MAC new or moved).
+enum class Stage : uint8_t {
+  kLocalIngress,
+  kEncap,
+  kDecap,
+  kFlood,
+  kOutput,
+  kRoute,
+  kLookup,
+  kLearn
+};
+enum class Decision : uint8_t {
+  kToPort,
+  kEncap,
+  kFlood,
+  kToUnderlay,
+  kDrop,
+  kRouted,
+  kHit,
+  kMiss,
+  kLearned
+};
 
 struct TraceRecord {
   uint64_t packet = 0;  // per-worker packet sequence number (same for one packet's records)
@@ -24,6 +45,10 @@ struct TraceRecord {
   uint32_t network = 0;
   uint32_t remote = 0;
   uint32_t length = 0;
+  uint32_t in_port = 0xffffffffu;  // where the packet came in (kNone: the underlay)
+  uint16_t vlan = 0;               // as received
+  uint64_t mac = 0;                // kLookup: destination, kLearn: source (MacAddress::to_u64)
+  uint32_t worker = 0;             // filled by Dataplane::read_trace
 };
 
 // Written by its worker; read by the control thread once the worker has

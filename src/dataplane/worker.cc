@@ -12,6 +12,13 @@ std::vector<Port*> raw_ports(const std::vector<std::unique_ptr<Port>>& ports) {
   for (auto& p : ports) v.push_back(p.get());
   return v;
 }
+
+// Copies the frames of a received batch that the capture wants (never blocks).
+void capture(CaptureRing& ring, const Snapshot* snap, uint32_t port, std::span<Packet*> pkts) {
+  for (Packet* p : pkts)
+    if (capture_matches(ring.filter(), snap, port, p->data(), p->size()))
+      ring.offer(p->data(), p->size());
+}
 }  // namespace
 
 Worker::Worker(Dataplane& dp, std::vector<std::unique_ptr<Port>> ports,
@@ -29,10 +36,15 @@ Worker::~Worker() = default;
 size_t Worker::run_once() {
   std::array<Packet*, kBatchSize> batch;
   size_t got = 0;
-  pipeline_.begin(dp_.current(), dp_.now());
+  const Snapshot* snap = dp_.current();
+  pipeline_.begin(snap, dp_.now());
+  // A running capture (capture.h): one load per iteration when there is none.
+  CaptureRing* const cap = ctx_.capture.load(std::memory_order_acquire);
   for (uint32_t i = 0; i < ports_.size(); ++i) {
     uint32_t n = ports_[i]->receive(pool_, batch);
     if (n) {
+      if (cap) [[unlikely]]
+        capture(*cap, snap, i, {batch.data(), n});
       pipeline_.local_ingress(i, {batch.data(), n});
       got += n;
     }
@@ -40,6 +52,8 @@ size_t Worker::run_once() {
   if (underlay_) {
     uint32_t n = underlay_->receive(pool_, batch);
     if (n) {
+      if (cap) [[unlikely]]
+        capture(*cap, snap, kCaptureUnderlay, {batch.data(), n});
       pipeline_.underlay_ingress({batch.data(), n});
       got += n;
     }

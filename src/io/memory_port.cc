@@ -28,6 +28,8 @@ void MemoryPort::replay(std::vector<std::vector<uint8_t>> frames, uint64_t count
     if (frames[i].size() <= Packet::kDataRoom)
       std::memcpy(replay_data_.get() + i * stride, frames[i].data(), frames[i].size());
   }
+  replay_fits_ = std::all_of(replay_len_.begin(), replay_len_.end(),
+                             [](uint32_t len) { return len <= Packet::kDataRoom; });
   replay_left_ = frames.empty() ? 0 : count;
   replay_next_ = 0;
 }
@@ -107,6 +109,38 @@ template <size_t kStride>
 uint32_t MemoryPort::receive_replay(PacketPool& pool, std::span<Packet*> out, uint32_t n,
                                     uint64_t& bytes, uint64_t& dropped) {
   static_assert(Packet::kDataRoom % kChunk == 0);
+  if (replay_fits_) [[likely]] {
+    // Every frame fits a packet: the buffers come from the pool in one go (a
+    // NIC driver refilling its ring), then each is filled from its slot.
+    size_t got = 0;
+    Packet* const* const bufs =
+        pool.get_bulk(static_cast<size_t>(std::min<uint64_t>(out.size() - n, replay_left_)), got);
+    // Locals: stores into packet bytes may alias any member.
+    Packet** const slots = out.data() + n;
+    const size_t frames = replay_len_.size(), stride = replay_stride_;
+    const uint32_t* const lens = replay_len_.data();
+    const uint8_t* const first = replay_data_.get();
+    size_t next = replay_next_;
+    uint64_t got_bytes = 0;
+    // Runs of consecutive slots up to the end of the replay set, then from its start.
+    for (size_t i = 0; i < got;) {
+      const size_t run_end = std::min(got, i + (frames - next));
+      const uint8_t* src = first + next * stride;
+      for (; i < run_end; ++i, ++next, src += stride) {
+        Packet* p = bufs[i];
+        const uint32_t len = lens[next];
+        p->reset();
+        copy_slot<kStride, kChunk>(p->append(len), src, len);
+        got_bytes += len;
+        slots[i] = p;
+      }
+      if (next == frames) next = 0;
+    }
+    replay_next_ = next;
+    if (replay_left_ != UINT64_MAX) replay_left_ -= got;
+    bytes += got_bytes;
+    return n + static_cast<uint32_t>(got);
+  }
   const bool bounded = replay_left_ != UINT64_MAX;
   uint32_t end = n + static_cast<uint32_t>(std::min<uint64_t>(out.size() - n, replay_left_));
   const uint32_t start = n;
@@ -160,11 +194,17 @@ uint32_t MemoryPort::send(std::span<Packet* const> pkts) {
       sent_meta_.push_back(p->meta);
       p->release();
     }
-  } else {
+  } else if (!pkts.empty()) {
+    PacketPool* const pool = pkts[0]->pool();
+    bool one_pool = true;
     for (Packet* p : pkts) {
       bytes += p->size();
-      p->release();
+      one_pool &= p->pool() == pool;
     }
+    if (one_pool) [[likely]]
+      pool->free_bulk(pkts.data(), pkts.size());
+    else
+      release_all(pkts);
   }
   counters_.tx_packets.add(pkts.size());
   counters_.tx_bytes.add(bytes);

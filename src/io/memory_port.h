@@ -63,6 +63,7 @@ class MemoryPort final : public Port {
   std::unique_ptr<uint8_t[]> replay_data_;  // frame i at i * replay_stride_
   std::vector<uint32_t> replay_len_;
   size_t replay_stride_ = 0;
+  bool replay_fits_ = true;  // every replay frame fits a packet (no rx_dropped)
   uint64_t replay_left_ = 0;
   size_t replay_next_ = 0;
   std::vector<std::vector<uint8_t>> sent_;

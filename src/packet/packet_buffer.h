@@ -103,38 +103,68 @@ class Packet {
 };
 
 // A fixed set of packets owned by one worker. alloc() returns nullptr when empty;
-// the caller counts that as a drop (no_buffer).
+// the caller counts that as a drop (no_buffer). The free packets are a stack of
+// pointers in one array (no growth, no bounds check beyond the count): the last
+// freed, cache-warm buffer is the next allocated. get_bulk and free_bulk move a
+// whole batch with one count update, as a NIC driver refills its ring.
 class PacketPool {
  public:
-  explicit PacketPool(size_t count) : storage_(new Packet[count]), count_(count) {
-    free_.reserve(count);
-    for (size_t i = count; i-- > 0;) {
+  explicit PacketPool(size_t count)
+      : storage_(new Packet[count]), free_(new Packet*[count]), count_(count), n_free_(count) {
+    for (size_t i = 0; i < count; ++i) {
       storage_[i].pool_ = this;
-      free_.push_back(&storage_[i]);
+      free_[count - 1 - i] = &storage_[i];
     }
   }
   PacketPool(const PacketPool&) = delete;
   PacketPool& operator=(const PacketPool&) = delete;
 
   Packet* alloc() {
-    if (free_.empty()) return nullptr;
-    Packet* p = free_.back();
-    free_.pop_back();
+    if (n_free_ == 0) return nullptr;
+    Packet* p = free_[--n_free_];
     p->reset();
     return p;
   }
-  void free(Packet* p) { free_.push_back(p); }
-  size_t available() const { return free_.size(); }
+  // Takes up to n packets at once (how many: got), NOT reset: the caller
+  // initialises each with reset() or assign() while filling it, as a NIC
+  // driver's receive path does with rte_mempool_get_bulk. They are at the
+  // returned pointer [0, got) (the top of the free stack as it lies: [got - 1]
+  // is the one alloc() would have returned first), valid until the next free.
+  Packet* const* get_bulk(size_t n, size_t& got) {
+    got = n < n_free_ ? n : n_free_;
+    n_free_ -= got;
+    return free_.get() + n_free_;
+  }
+  void free(Packet* p) { free_[n_free_++] = p; }
+  // Returns n packets of this pool.
+  void free_bulk(Packet* const* pkts, size_t n) {
+    std::memcpy(free_.get() + n_free_, pkts, n * sizeof(Packet*));
+    n_free_ += n;
+  }
+  size_t available() const { return n_free_; }
   size_t capacity() const { return count_; }
 
  private:
   std::unique_ptr<Packet[]> storage_;
+  std::unique_ptr<Packet*[]> free_;  // free_[0..n_free_) are free
   size_t count_;
-  std::vector<Packet*> free_;
+  size_t n_free_;
 };
 
 inline void Packet::release() {
   pool_->free(this);
+}
+
+// Returns every packet to its pool, a run of packets of one pool at a time (a
+// port's send() after the frames left).
+inline void release_all(std::span<Packet* const> pkts) {
+  for (size_t i = 0, n = pkts.size(); i < n;) {
+    PacketPool* pool = pkts[i]->pool();
+    size_t j = i + 1;
+    while (j < n && pkts[j]->pool() == pool) ++j;
+    pool->free_bulk(pkts.data() + i, j - i);
+    i = j;
+  }
 }
 
 // The unit of work of every stage (STYLE: stages over batches).

@@ -76,11 +76,11 @@ TEST_F(DispatcherTest, BadRequestsAreAnsweredWithErrors) {
   EXPECT_EQ(line("{}")["error"], "cmd: missing or not a string");
   EXPECT_EQ(line(R"({"cmd":"reboot"})")["error"],
             "cmd: unknown command 'reboot' (expected show, apply, diff, fdb_add, fdb_remove, "
-            "flood_add or flood_remove)");
+            "flood_add, flood_remove, trace, check or capture)");
   EXPECT_EQ(line(R"({"cmd":"show"})")["error"], "what: missing or not a string");
-  EXPECT_EQ(
-      line(R"({"cmd":"show","what":"routes"})")["error"],
-      "what: unknown object 'routes' (expected vteps, networks, fdb, counters, drops or config)");
+  EXPECT_EQ(line(R"({"cmd":"show","what":"route"})")["error"],
+            "what: unknown object 'route' (expected vteps, networks, fdb, routes, arp, counters, "
+            "drops or config)");
   EXPECT_EQ(line(R"({"cmd":"show","what":"vteps","args":5})")["error"], "args: must be an object");
   EXPECT_EQ(line(R"({"cmd":"apply"})")["error"], "config: missing or not a string (YAML text)");
   EXPECT_EQ(line(R"({"cmd":"apply","config":7})")["error"],

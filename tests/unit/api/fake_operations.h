@@ -35,6 +35,16 @@ class FakeOperations : public control::Operations {
   }
 
   nlohmann::json show_config() const override { return {{"node", {{"name", "fake"}}}}; }
+  Result<nlohmann::json> show_routes(const control::RouterFilter& f) const override {
+    if (f.tenant == "nope") return make_error("tenant nope: no such tenant");
+    router_filters.push_back(f);
+    return nlohmann::json::array({{{"router", "r"}, {"prefix", "10.0.0.0/24"}}});
+  }
+  Result<nlohmann::json> show_arp(const control::RouterFilter& f) const override {
+    if (f.network == "nope") return make_error("network nope: no such network");
+    router_filters.push_back(f);
+    return nlohmann::json::array({{{"ip", "10.0.0.1"}, {"mac", "02:00:00:00:00:01"}}});
+  }
   Result<control::BulkResult> add_remote_macs(const std::vector<control::RemoteMac>& entries,
                                               const control::Owner& owner) override {
     mac_adds.push_back(entries);
@@ -74,6 +84,7 @@ class FakeOperations : public control::Operations {
 
   std::vector<config::Config> applied;
   mutable std::vector<std::string> fdb_filters;
+  mutable std::vector<control::RouterFilter> router_filters;
   std::vector<std::vector<control::RemoteMac>> mac_adds, mac_removes;
   std::vector<std::vector<control::FloodMember>> flood_adds, flood_removes;
   std::vector<control::Owner> owners;

@@ -167,6 +167,36 @@ TEST_F(HttpApiTest, FdbQueryNarrowsAndRejectsUnknownNetworksAndParameters) {
   EXPECT_EQ(get("/api/v1/vteps?x=1", 400)["error"], "query.x: unknown parameter");
 }
 
+TEST_F(HttpApiTest, RoutesAndArpAreTheUnixApiDataNarrowedByQuery) {
+  auto cfg = config::parse_yaml(std::string(kBase) + R"(
+routers:
+  - name: blue-rtr
+    tenant: blue
+    interfaces:
+      - {network: web, address: 10.0.0.1/24}
+      - {network: db, address: 10.0.1.1/24}
+    routes:
+      - {prefix: 10.9.0.0/16, via: 10.0.1.5}
+)");
+  ASSERT_TRUE(cfg) << cfg.error().message;
+  ASSERT_TRUE(queue_.run([&] { ASSERT_TRUE(service_->apply(*cfg)); }));
+  start();
+  for (const char* what : {"routes", "arp"}) {
+    json want = unix_answer(*dispatcher_, queue_, {{"cmd", "show"}, {"what", what}});
+    ASSERT_TRUE(want["ok"].get<bool>()) << what;
+    EXPECT_EQ(get(std::string("/api/v1/") + what), want["data"]) << what;
+  }
+  json routes = get("/api/v1/routes?tenant=blue&network=db");
+  ASSERT_FALSE(routes.empty());
+  for (const auto& r : routes) EXPECT_EQ(r["network"], "db") << r.dump();
+  EXPECT_EQ(routes.back(), json::parse(R"({"router":"blue-rtr","tenant":"blue",
+      "prefix":"10.9.0.0/16","source":"static","via":["10.0.1.5"],"network":"db"})"));
+  EXPECT_EQ(get("/api/v1/arp"), json::array());
+  EXPECT_EQ(get("/api/v1/routes?tenant=red", 400)["error"], "tenant red: no such tenant");
+  EXPECT_EQ(get("/api/v1/arp?network=nope", 400)["error"], "network nope: no such network");
+  EXPECT_EQ(get("/api/v1/arp?vni=100", 400)["error"], "query.vni: unknown parameter");
+}
+
 TEST_F(HttpApiTest, UnknownPathsAndMethodsAreJsonErrors) {
   start();
   EXPECT_EQ(get("/api/v1/routers", 404)["error"],

@@ -404,5 +404,34 @@ TEST_F(RawPeerTest, MacMobilityHigherSequenceWinsAndLocalMoveOutbids) {
   EXPECT_EQ(sink.macs.begin()->second, std::make_pair(ip("127.0.0.3"), 2u));
 }
 
+// Route-reflector client (RFC 4456): a route another leaf originated, reflected
+// with ORIGINATOR_ID and CLUSTER_LIST, is installed at its next hop; our own
+// route reflected back (ORIGINATOR_ID = our router ID, §8) is ignored, without
+// touching what we advertise or the session.
+TEST_F(RawPeerTest, ReflectedRoutesAreAcceptedAndOurOwnIgnored) {
+  establish();
+  UpdateMessage other = type2("02:00:00:00:04:04", 0);
+  other.attributes.originator_id = ip("192.0.2.7");
+  other.attributes.cluster_list = std::vector<IpAddress>{ip("127.0.0.3")};
+  other.attributes.mp_reach->next_hops = {ip("192.0.2.7")};
+  peer.send(*encode_update(other));
+  ASSERT_TRUE(poll_until(*s, [&] { return sink.macs.size() == 1; }));
+  EXPECT_EQ(sink.macs.begin()->second, std::make_pair(ip("192.0.2.7"), 0u));
+
+  UpdateMessage ours = type2("02:00:00:00:05:05", 0);
+  ours.attributes.originator_id = ip("127.0.0.1");  // our router ID
+  ours.attributes.cluster_list = std::vector<IpAddress>{ip("127.0.0.3")};
+  ours.attributes.mp_reach->next_hops = {ip("127.0.0.1")};
+  peer.send(*encode_update(ours));
+  UpdateMessage third = type2("02:00:00:00:06:06", 0);  // a marker after it
+  peer.send(*encode_update(third));
+  ASSERT_TRUE(poll_until(*s, [&] { return sink.macs.size() == 2; }));
+  EXPECT_FALSE(sink.macs.count({100, mac("02:00:00:00:05:05")}));
+  EXPECT_TRUE(sink.macs.count({100, mac("02:00:00:00:06:06")}));
+  EXPECT_EQ(s->peers().at(0).routes_received, 2u);  // ours is not kept
+  EXPECT_EQ(s->peers().at(0).state, SessionState::kEstablished);
+  EXPECT_EQ(s->peers().at(0).counters.notifications_out, 0u);
+}
+
 }  // namespace
 }  // namespace vgw::bgp

@@ -363,6 +363,18 @@ TEST(Rfc7606, S7_14_ExtCommunitiesLengthIsTreatAsWithdraw) {
              Action::kTreatAsWithdraw, "length 12");
 }
 
+TEST(Rfc7606, S7_15_Ipv6ExtCommunitiesLengthIsTreatAsWithdraw) {
+  expect_one(ibgp_with("c0 19 0c 000200000000000000000001"), 25, Action::kTreatAsWithdraw,
+             "multiple of 20");
+  expect_one(ibgp_with("c0 19 00"), 25, Action::kTreatAsWithdraw, "length 0");
+  // Well formed: not ours to read, passed on as it came.
+  auto d = ibgp_with("c0 19 14 0002 20010db8000000000000000000000001 0064");
+  EXPECT_EQ(d.verdict, Action::kNone);
+  ASSERT_EQ(d.update.attributes.unknown.size(), 1u);
+  EXPECT_EQ(d.update.attributes.unknown[0].type, 25);
+  EXPECT_EQ(d.update.attributes.unknown[0].value.size(), 20u);
+}
+
 TEST(Rfc7606, PmsiTunnelMalformedIsTreatAsWithdraw) {
   expect_one(ibgp_with("c0 16 03 000600"), attr::kPmsiTunnel, Action::kTreatAsWithdraw,
              "at least 5");

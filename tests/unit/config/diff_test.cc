@@ -78,8 +78,8 @@ TEST(Diff, PortsTenantsRoutersEvpn) {
                             "~ ports: order p2, trunk0 -> trunk0, p2",
                             "+ tenant red",
                             "~ router blue-rtr: l3-vni 5000 -> none",
-                            "~ router blue-rtr: - route 0.0.0.0/0 via 172.16.0.1",
-                            "~ router blue-rtr: + route 0.0.0.0/0 via 172.16.0.1,172.16.0.2",
+                            "~ router blue-rtr: route 0.0.0.0/0 via 172.16.0.1 -> "
+                            "172.16.0.1,172.16.0.2",
                             "+ router red-rtr (tenant red, l3-vni 6000)",
                             "~ evpn: - neighbor 192.168.1.1 remote-as 65000",
                             "~ evpn: + neighbor 192.168.1.1 remote-as 65001",

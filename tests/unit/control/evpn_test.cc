@@ -8,6 +8,7 @@
 #include <chrono>
 #include <random>
 #include <thread>
+#include <variant>
 
 #include <gtest/gtest.h>
 
@@ -106,6 +107,7 @@ evpn:
     ao.bind_address = *IpAddress::parse(ours_);
     agent_ = std::make_unique<EvpnAgent>(
         *service_, *dp_, [this] { return &service_->config(); }, ao);
+    service_->set_on_applied([this] { agent_->config_applied(); });
     auto reconciled = agent_->reconcile();
     ASSERT_TRUE(reconciled) << reconciled.error().message;
 
@@ -134,6 +136,32 @@ evpn:
     return false;
   }
   json network() { return service_->show_networks()[0]; }
+  // The MAC mobility sequence of the peer's received type-2 route for mac
+  // (-1: none; 0: no MAC mobility community).
+  int64_t peer_sees(const char* mac) {
+    MacAddress m = *MacAddress::parse(mac);
+    for (const auto& [peer, routes] : peer_speaker_->rib().all_adj_in())
+      for (const auto& [r, path] : routes)
+        if (const auto* t2 = std::get_if<bgp::MacIpRoute>(&r); t2 && t2->mac == m)
+          return path.mac_mobility ? path.mac_mobility->sequence : 0;
+    return -1;
+  }
+  size_t peer_imet_count() {
+    size_t n = 0;
+    for (const auto& [peer, routes] : peer_speaker_->rib().all_adj_in())
+      for (const auto& [r, path] : routes) n += std::holds_alternative<bgp::ImetRoute>(r);
+    return n;
+  }
+  // What the control thread does with a worker's learn event.
+  void learn_local(const char* mac) {
+    auto snap = dp_->snapshot();
+    dataplane::LearnEvent ev;
+    ev.mac = MacAddress::parse(mac)->to_u64();
+    ev.network = snap->network_by_name("web");
+    ev.location = dataplane::Location::local(0, 0);
+    ev.time = dp_->now();
+    dp_->fdb().learn(ev, *snap);
+  }
   json fdb() { return *service_->show_fdb({}); }
 
   std::string ours_, peer_;
@@ -172,6 +200,66 @@ TEST_F(EvpnAgentTest, RoutesInstallThroughTheControllerApiAndLeaveWithTheSession
   peer_speaker_->shutdown();
   ASSERT_TRUE(pump([&] { return fdb().empty() && network()["remotes"].empty(); }));
   EXPECT_NE(agent_->show_peers()["peers"][0]["state"], "Established");
+}
+
+// RFC 7432 §15 through the data plane: the host moves from behind the peer to
+// behind vgw (a local learn takes the EVPN entry over; vgw advertises sequence
+// 1) and back (the peer advertises 2; the EVPN entry replaces the local one).
+TEST_F(EvpnAgentTest, MacMobilityFollowsTheHostWithRisingSequences) {
+  const char* kHost = "02:00:00:00:07:07";
+  peer_speaker_->set_local_macs({{100, *MacAddress::parse(kHost)}});
+  ASSERT_TRUE(pump([&] { return fdb().size() == 1; })) << agent_->show_peers();
+  EXPECT_EQ(fdb()[0]["type"], "evpn");
+
+  learn_local(kHost);  // the host now speaks behind p1
+  ASSERT_TRUE(pump([&] { return peer_sees(kHost) == 1; })) << agent_->show_routes({});
+  json e = fdb()[0];
+  EXPECT_EQ(e["type"], "local");
+  EXPECT_EQ(e["port"], "p1");
+  EXPECT_EQ(e["moves"], 1);
+  // The peer's path lost: it withdraws it.
+  ASSERT_TRUE(pump([&] { return agent_->show_routes({2, 100}).size() == 1; }));
+  json ours = agent_->show_routes({2, 100});
+  EXPECT_EQ(ours[0]["source"], "local");
+  EXPECT_EQ(ours[0]["sequence"], 1);
+
+  // Back behind the peer: it learns the host again and outbids us.
+  peer_speaker_->set_local_macs({});
+  peer_speaker_->set_local_macs({{100, *MacAddress::parse(kHost)}});
+  ASSERT_TRUE(pump([&] {
+    json f = fdb();
+    return f.size() == 1 && f[0]["type"] == "evpn" && peer_sees(kHost) == -1;
+  })) << fdb();
+  EXPECT_EQ(fdb()[0]["remote"], peer_);
+  ours = agent_->show_routes({2, 100});
+  ASSERT_EQ(ours.size(), 1u);
+  EXPECT_EQ(ours[0]["source"], peer_);
+  EXPECT_EQ(ours[0]["sequence"], 2);
+
+  // And here again: highest seen + 1.
+  learn_local(kHost);
+  ASSERT_TRUE(pump([&] { return peer_sees(kHost) == 3; }));
+}
+
+// No scans: a learned MAC is advertised, an aged one withdrawn, and an applied
+// configuration (a new VNI) announced, each on the next poll.
+TEST_F(EvpnAgentTest, FdbEventsAndAppliesAreFollowedWithoutScanning) {
+  ASSERT_TRUE(pump([&] { return peer_imet_count() == 1; })) << agent_->show_peers();
+  learn_local("02:00:00:00:08:08");
+  agent_->poll();  // one poll hands it to the speaker
+  ASSERT_TRUE(pump([&] { return peer_sees("02:00:00:00:08:08") == 0; }));
+  ASSERT_TRUE(dp_->fdb().remove(dp_->snapshot()->network_by_name("web"),
+                                *MacAddress::parse("02:00:00:00:08:08")));
+  ASSERT_TRUE(pump([&] { return peer_sees("02:00:00:00:08:08") == -1; }));
+
+  config::Config next = service_->config();
+  config::Network db = next.networks[0];
+  db.name = "db";
+  db.vni = 200;
+  db.attachments.clear();
+  next.networks.push_back(db);
+  ASSERT_TRUE(service_->apply(next));
+  ASSERT_TRUE(pump([&] { return peer_imet_count() == 2; }));
 }
 
 }  // namespace

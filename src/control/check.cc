@@ -1,0 +1,249 @@
+#include "control/check.h"
+
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+
+#include <fmt/format.h>
+
+namespace vgw::control {
+
+namespace {
+
+using nlohmann::json;
+
+const json& member(const json& j, const char* key) {
+  static const json null_json;
+  if (!j.is_object()) return null_json;
+  auto it = j.find(key);
+  return it == j.end() ? null_json : *it;
+}
+
+std::string str(const json& j, const char* key) {
+  const json& v = member(j, key);
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_number()) return v.dump();
+  return "";
+}
+
+const json& list(const json& j, const char* key) {
+  static const json empty = json::array();
+  const json& v = key ? member(j, key) : j;
+  return v.is_array() ? v : empty;
+}
+
+// "port/vlan" of an attachment or a local FDB entry.
+std::string where(const json& j) {
+  return fmt::format("{}/{}", str(j, "port"), str(j, "vlan").empty() ? "0" : str(j, "vlan"));
+}
+
+struct Net {
+  std::string vni;  // "" = none
+  std::string flood;
+  std::set<std::string> remotes;
+  std::set<std::string> attachments;  // "port/vlan"
+};
+
+class Checker {
+ public:
+  explicit Checker(const CheckInput& in) : in_(in) {}
+
+  json run() {
+    read();
+    networks();
+    flood_lists();
+    fdb();
+    evpn_routes();
+    return {{"consistent", findings_.empty()},
+            {"findings", std::move(findings_)},
+            {"checked",
+             {{"networks", installed_.size()},
+              {"fdb_entries", list(in_.fdb, nullptr).size()},
+              {"flood_members", flood_members_},
+              {"evpn_routes", list(in_.evpn_routes, nullptr).size()}}}};
+  }
+
+ private:
+  void find(std::string_view kind, const std::string& network, const std::string& object,
+            const std::string& message) {
+    findings_.push_back({{"kind", std::string(kind)},
+                         {"network", network.empty() ? json(nullptr) : json(network)},
+                         {"object", object},
+                         {"message", message}});
+  }
+
+  void read() {
+    for (const json& n : list(in_.config, "networks")) {
+      Net& c = configured_[str(n, "name")];
+      c.vni = str(n, "vni");
+      c.flood = str(n, "flood");
+      for (const json& r : list(n, "remotes"))
+        if (r.is_string()) c.remotes.insert(r.get<std::string>());
+      for (const json& a : list(n, "attachments")) c.attachments.insert(where(a));
+    }
+    for (const json& n : list(in_.networks, nullptr)) {
+      Net& i = installed_[str(n, "name")];
+      i.vni = str(n, "vni");
+      i.flood = str(n, "flood");
+      for (const json& r : list(n, "remotes"))
+        if (r.is_string()) i.remotes.insert(r.get<std::string>());
+      for (const json& a : list(n, "attachments")) i.attachments.insert(where(a));
+      if (!i.vni.empty()) by_vni_[i.vni] = str(n, "name");
+    }
+    for (const json& r : list(in_.vteps, "remotes")) origin_[str(r, "address")] = str(r, "origin");
+    // EVPN routes learned from peers (source "local" is what we advertise).
+    for (const json& r : list(in_.evpn_routes, nullptr)) {
+      if (str(r, "source") == "local" || str(r, "source").empty()) continue;
+      std::set<std::string> vnis;
+      if (!str(r, "vni").empty()) vnis.insert(str(r, "vni"));
+      for (const json& v : list(r, "imported")) vnis.insert(v.dump());
+      const std::string type = str(r, "type");
+      for (const std::string& vni : vnis) {
+        if (type == "3") {
+          for (const char* k : {"pmsi_endpoint", "originator", "next_hop"})
+            if (!str(r, k).empty()) type3_.insert({vni, str(r, k)});
+        } else if (type == "2" && !str(r, "mac").empty()) {
+          type2_[{vni, str(r, "mac")}].insert(str(r, "next_hop"));
+        }
+      }
+    }
+  }
+
+  void networks() {
+    for (const auto& [name, c] : configured_) {
+      auto it = installed_.find(name);
+      if (it == installed_.end()) {
+        find("network_missing", name, "network " + name, "configured but not installed");
+        continue;
+      }
+      const Net& i = it->second;
+      if (c.vni != i.vni)
+        find("network_vni_mismatch", name, "network " + name,
+             fmt::format("configured VNI {} but installed VNI {}", c.vni.empty() ? "none" : c.vni,
+                         i.vni.empty() ? "none" : i.vni));
+      for (const auto& a : c.attachments)
+        if (!i.attachments.count(a))
+          find("attachment_missing", name, "attachment " + a, "configured but not installed");
+      for (const auto& a : i.attachments)
+        if (!c.attachments.count(a))
+          find("attachment_unexpected", name, "attachment " + a, "installed but not configured");
+    }
+    for (const auto& [name, i] : installed_)
+      if (!configured_.count(name))
+        find("network_unexpected", name, "network " + name, "installed but not configured");
+  }
+
+  void flood_lists() {
+    for (const auto& [name, i] : installed_) {
+      flood_members_ += i.remotes.size();
+      auto c = configured_.find(name);
+      const bool floods = i.flood != "none";
+      if (c != configured_.end() && floods)
+        for (const auto& r : c->second.remotes)
+          if (!i.remotes.count(r))
+            find("flood_member_missing", name, "flood member " + r,
+                 "configured remote VTEP is not in the installed flood list");
+      for (const auto& r : i.remotes) {
+        if (c != configured_.end() && c->second.remotes.count(r)) continue;
+        if (type3_.count({i.vni, r})) continue;
+        const std::string origin = origin_.count(r) ? origin_[r] : "";
+        if (origin == "api") continue;  // installed by the controller API
+        find("flood_member_unexplained", name, "flood member " + r,
+             fmt::format("in the flood list (remote origin {}) but not configured and no EVPN "
+                         "type-3 route for VNI {} names it",
+                         origin.empty() ? "unknown" : origin, i.vni.empty() ? "none" : i.vni));
+      }
+      if (floods && !i.vni.empty())
+        for (const auto& [vni, r] : type3_)
+          if (vni == i.vni && !i.remotes.count(r))
+            find("flood_member_missing", name, "flood member " + r,
+                 fmt::format("EVPN type-3 route for VNI {} from {} is not in the flood list", vni,
+                             r));
+    }
+  }
+
+  void fdb() {
+    // Configured static MACs: network -> mac -> expected location.
+    std::map<std::pair<std::string, std::string>, std::string> statics;
+    for (const json& n : list(in_.config, "networks"))
+      for (const json& m : list(n, "macs"))
+        statics[{str(n, "name"), str(m, "mac")}] =
+            str(m, "remote").empty() ? where(m) : "remote " + str(m, "remote");
+    std::set<std::pair<std::string, std::string>> seen;
+    for (const json& e : list(in_.fdb, nullptr)) {
+      const std::string net = str(e, "network"), mac = str(e, "mac"), type = str(e, "type");
+      const std::string remote = str(e, "remote");
+      const bool is_remote = !remote.empty() || member(e, "port").is_null();
+      const std::string loc = is_remote ? "remote " + remote : where(e);
+      const std::string object = fmt::format("fdb {} ({})", mac, type);
+      seen.insert({net, mac});
+      auto n = installed_.find(net);
+      if (n == installed_.end()) {
+        find("fdb_network_unknown", net, object, "entry of a network that is not installed");
+        continue;
+      }
+      if (is_remote && (remote.empty() || !origin_.count(remote)))
+        find("fdb_remote_unknown", net, object,
+             remote.empty()
+                 ? "points at a remote VTEP index that no longer exists"
+                 : "points at remote VTEP " + remote + " which is not in the remote list");
+      if (!is_remote && !n->second.attachments.count(loc))
+        find("fdb_port_not_attached", net, object,
+             "on " + loc + ", which is not an attachment of network " + net);
+      if (type == "static") {
+        auto s = statics.find({net, mac});
+        if (s == statics.end())
+          find("static_mac_unexpected", net, object, "static entry that the configuration lacks");
+        else if (s->second != loc)
+          find("static_mac_wrong_location", net, object,
+               "installed on " + loc + " but configured on " + s->second);
+      } else if (statics.count({net, mac})) {
+        find("static_mac_missing", net, "fdb " + mac,
+             "configured static MAC is installed as a " + type + " entry");
+      }
+      if (type == "evpn") {
+        auto r = type2_.find({n->second.vni, mac});
+        if (r == type2_.end() || !r->second.count(remote))
+          find("evpn_mac_without_route", net, object,
+               fmt::format("EVPN-owned entry to {} but the RIB has no type-2 route for VNI {} "
+                           "MAC {} with that next hop",
+                           remote.empty() ? "?" : remote, n->second.vni, mac));
+      }
+    }
+    for (const auto& [key, loc] : statics)
+      if (installed_.count(key.first) && !seen.count(key))
+        find("static_mac_missing", key.first, "fdb " + key.second,
+             "configured static MAC (" + loc + ") is not in the FDB");
+    fdb_seen_ = std::move(seen);
+  }
+
+  void evpn_routes() {
+    for (const auto& [key, next_hops] : type2_) {
+      auto n = by_vni_.find(key.first);
+      if (n == by_vni_.end()) continue;  // a VNI we do not serve: not imported
+      if (!fdb_seen_.count({n->second, key.second}))
+        find("evpn_route_not_installed", n->second, "fdb " + key.second,
+             fmt::format("EVPN type-2 route for VNI {} MAC {} (next hop {}) is not in the FDB",
+                         key.first, key.second, *next_hops.begin()));
+    }
+  }
+
+  const CheckInput& in_;
+  json findings_ = json::array();
+  std::map<std::string, Net> configured_, installed_;
+  std::map<std::string, std::string> by_vni_;            // installed VNI -> network
+  std::map<std::string, std::string> origin_;            // remote address -> origin
+  std::set<std::pair<std::string, std::string>> type3_;  // (vni, remote)
+  std::map<std::pair<std::string, std::string>, std::set<std::string>> type2_;  // (vni, mac)
+  std::set<std::pair<std::string, std::string>> fdb_seen_;                      // (network, mac)
+  size_t flood_members_ = 0;
+};
+
+}  // namespace
+
+json check(const CheckInput& in) {
+  return Checker(in).run();
+}
+
+}  // namespace vgw::control
