@@ -281,6 +281,12 @@ nlohmann::json Dispatcher::check() {
   if (!fdb) return error_response(fdb.error().message);
   in.fdb = std::move(*fdb);
   if (evpn_) in.evpn_routes = evpn_->show_routes({});
+  auto routes = ops_.show_routes({});
+  if (!routes) return error_response(routes.error().message);
+  in.routes = std::move(*routes);
+  auto arp = ops_.show_arp({});
+  if (!arp) return error_response(arp.error().message);
+  in.arp = std::move(*arp);
   return ok_data(control::check(in));
 }
 

@@ -133,6 +133,18 @@ struct IpPrefix {
     return p;
   }
   std::string to_string() const { return addr.to_string() + "/" + std::to_string(len); }
+  // The prefix with its host bits cleared: 10.0.0.254/24 -> 10.0.0.0/24.
+  IpPrefix masked() const {
+    IpPrefix p = *this;
+    for (size_t i = len; i < p.addr.size() * 8; ++i)
+      p.addr.b[i / 8] &= static_cast<uint8_t>(~(0x80u >> (i % 8)));
+    return p;
+  }
+  // Whether a lies inside this prefix (same family, the first len bits equal).
+  bool contains(const IpAddress& a) const {
+    if (a.v6 != addr.v6) return false;
+    return IpPrefix{a, len}.masked().addr == masked().addr;
+  }
   auto operator<=>(const IpPrefix&) const = default;
 };
 

@@ -260,9 +260,7 @@ struct SubnetHash {
 };
 
 Subnet subnet_of(const IpAddress& a, uint8_t len) {
-  Subnet s{a, len};
-  for (size_t i = len; i < a.size() * 8; ++i) s.addr.b[i / 8] &= ~(0x80 >> (i % 8));
-  return s;
+  return Subnet{IpPrefix{a, len}.masked().addr, len};
 }
 
 std::string subnet_text(const Subnet& s) {

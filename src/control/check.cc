@@ -6,6 +6,10 @@
 #include <utility>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "common/addr.h"
+#include "dataplane/router_table.h"
 
 namespace vgw::control {
 
@@ -55,13 +59,18 @@ class Checker {
     flood_lists();
     fdb();
     evpn_routes();
+    router_macs();
+    routes();
+    neighbors();
     return {{"consistent", findings_.empty()},
             {"findings", std::move(findings_)},
             {"checked",
              {{"networks", installed_.size()},
               {"fdb_entries", list(in_.fdb, nullptr).size()},
               {"flood_members", flood_members_},
-              {"evpn_routes", list(in_.evpn_routes, nullptr).size()}}}};
+              {"evpn_routes", list(in_.evpn_routes, nullptr).size()},
+              {"routes", list(in_.routes, nullptr).size()},
+              {"neighbors", list(in_.arp, nullptr).size()}}}};
   }
 
  private:
@@ -178,6 +187,10 @@ class Checker {
       const std::string loc = is_remote ? "remote " + remote : where(e);
       const std::string object = fmt::format("fdb {} ({})", mac, type);
       seen.insert({net, mac});
+      if (type == "router") {  // checked against the routers by router_macs()
+        router_macs_.insert({net, mac});
+        continue;
+      }
       auto n = installed_.find(net);
       if (n == installed_.end()) {
         find("fdb_network_unknown", net, object, "entry of a network that is not installed");
@@ -229,8 +242,99 @@ class Checker {
     }
   }
 
+  // Every configured router interface's MAC (configured, or the derived anycast
+  // default) is in its network's FDB as a router entry, and nothing else is.
+  void router_macs() {
+    std::set<std::pair<std::string, std::string>> want;
+    for (const json& r : list(in_.config, "routers"))
+      for (const json& i : list(r, "interfaces")) {
+        std::string mac = str(i, "mac");
+        if (mac.empty())
+          mac = dataplane::default_router_mac(str(r, "name"), str(i, "network")).to_string();
+        want.insert({str(i, "network"), mac});
+      }
+    for (const auto& [net, mac] : want)
+      if (installed_.count(net) && !router_macs_.count({net, mac}))
+        find("router_mac_missing", net, "router mac " + mac,
+             "router interface MAC is not in the network's FDB");
+    for (const auto& [net, mac] : router_macs_)
+      if (!want.count({net, mac}))
+        find("router_mac_unexpected", net, "router mac " + mac,
+             "router entry in the FDB but no router interface of the network has this MAC");
+  }
+
+  // Connected routes (each interface's subnet) and static routes of the
+  // configuration against each router's installed table, both ways. Local host
+  // routes and EVPN routes are the data plane's and the RIB's own business.
+  void routes() {
+    using Key = std::pair<std::string, std::string>;  // (router, prefix)
+    std::map<Key, std::set<std::string>> statics;
+    std::set<Key> connected;
+    std::map<Key, std::string> network_of;
+    for (const json& r : list(in_.config, "routers")) {
+      const std::string name = str(r, "name");
+      for (const json& i : list(r, "interfaces"))
+        if (auto p = IpPrefix::parse(str(i, "address"))) {
+          Key k{name, p->masked().to_string()};
+          connected.insert(k);
+          network_of[k] = str(i, "network");
+        }
+      for (const json& rt : list(r, "routes"))
+        if (auto p = IpPrefix::parse(str(rt, "prefix"))) {
+          auto& via = statics[{name, p->masked().to_string()}];
+          for (const json& v : list(rt, "via"))
+            if (v.is_string()) via.insert(v.get<std::string>());
+        }
+    }
+    std::set<Key> seen;
+    for (const json& e : list(in_.routes, nullptr)) {
+      const std::string source = str(e, "source");
+      if (source != "connected" && source != "static") continue;
+      Key k{str(e, "router"), str(e, "prefix")};
+      seen.insert(k);
+      const std::string object = fmt::format("route {} ({}, router {})", k.second, source, k.first);
+      if (source == "connected") {
+        if (!connected.count(k))
+          find("route_unexpected", str(e, "network"), object,
+               "connected route that no router interface explains");
+        continue;
+      }
+      auto it = statics.find(k);
+      if (it == statics.end()) {
+        find("route_unexpected", str(e, "network"), object,
+             "static route that the configuration lacks");
+        continue;
+      }
+      std::set<std::string> via;
+      for (const json& v : list(e, "via"))
+        if (v.is_string()) via.insert(v.get<std::string>());
+      if (via != it->second)
+        find("route_next_hops_mismatch", str(e, "network"), object,
+             fmt::format("installed via {} but configured via {}", fmt::join(via, ", "),
+                         fmt::join(it->second, ", ")));
+    }
+    for (const Key& k : connected)
+      if (!seen.count(k))
+        find("route_missing", network_of[k],
+             fmt::format("route {} (connected, router {})", k.second, k.first),
+             "router interface subnet is not in the router's table");
+    for (const auto& [k, via] : statics)
+      if (!seen.count(k))
+        find("route_missing", "", fmt::format("route {} (static, router {})", k.second, k.first),
+             "configured static route is not in the router's table");
+  }
+
+  void neighbors() {
+    for (const json& e : list(in_.arp, nullptr))
+      if (!installed_.count(str(e, "network")))
+        find("neighbor_network_unknown", str(e, "network"),
+             fmt::format("neighbor {} {}", str(e, "ip"), str(e, "mac")),
+             "neighbour entry of a network that is not installed");
+  }
+
   const CheckInput& in_;
   json findings_ = json::array();
+  std::set<std::pair<std::string, std::string>> router_macs_;  // (network, mac) in the FDB
   std::map<std::string, Net> configured_, installed_;
   std::map<std::string, std::string> by_vni_;            // installed VNI -> network
   std::map<std::string, std::string> origin_;            // remote address -> origin

@@ -24,9 +24,20 @@
 //                                          RIB for its VNI and remote VTEP
 //   evpn_route_not_installed               an imported type-2 route whose MAC is absent
 //                                          from the FDB of its network
+//   router_mac_missing / router_mac_unexpected
+//                                          a configured router interface whose MAC is not in
+//                                          its network's FDB as a router entry / the reverse
+//   route_missing / route_unexpected       a connected (interface subnet) or static route of
+//                                          the configuration not in the router's table / an
+//                                          installed connected or static route no
+//                                          configuration explains
+//   route_next_hops_mismatch               a static route installed with other next hops
+//   neighbor_network_unknown               a neighbour (ARP/ND) entry of a network that is
+//                                          not installed
 //
 // Answer: {"consistent":bool,"findings":[{"kind","network"|null,"object","message"}],
-//          "checked":{"networks":N,"fdb_entries":N,"flood_members":N,"evpn_routes":N}}
+//          "checked":{"networks":N,"fdb_entries":N,"flood_members":N,"evpn_routes":N,
+//                     "routes":N,"neighbors":N}}
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -39,6 +50,8 @@ struct CheckInput {
   nlohmann::json vteps;        // show vteps
   nlohmann::json fdb;          // show fdb
   nlohmann::json evpn_routes;  // show evpn routes; null when no EVPN speaker runs
+  nlohmann::json routes;       // show routes
+  nlohmann::json arp;          // show arp
 };
 
 // Pure: the findings of comparing the inputs (missing or mistyped members are

@@ -31,15 +31,6 @@ Status check_filter(const config::Config& c, const RouterFilter& f) {
   return {};
 }
 
-bool contains(const IpPrefix& p, const IpAddress& a) {
-  if (p.addr.v6 != a.v6) return false;
-  for (size_t i = 0; i < p.len; ++i) {
-    uint8_t bit = static_cast<uint8_t>(0x80 >> (i % 8));
-    if ((p.addr.b[i / 8] & bit) != (a.b[i / 8] & bit)) return false;
-  }
-  return true;
-}
-
 // A route without a network is placed through the router's connected subnets
 // (longest match), the way the FIB resolves it: a gateway route where its first
 // next hop is, a local address where it is configured. So `show routes` says
@@ -60,7 +51,7 @@ void fill_networks(std::vector<dataplane::RouteEntry>& routes) {
     if (it == connected.end()) continue;
     const IpAddress& at = r.via.empty() ? r.prefix.addr : r.via.front();
     for (const auto* c : it->second)
-      if (contains(c->prefix, at)) {
+      if (c->prefix.contains(at)) {
         found.emplace_back(i, c->network);
         break;
       }

@@ -122,7 +122,8 @@ Result<std::vector<std::string>> Service::apply(const config::Config& next) {
   if (configured_ && next == config_) return changes;
 
   dataplane::UnderlayInfo info = underlay_info(next);
-  auto dry = dataplane::build_snapshot(next, info, dp_.snapshot().get());
+  std::shared_ptr<const dataplane::Snapshot> base = dp_.snapshot();
+  auto dry = dataplane::build_snapshot(next, info, base.get());
   if (!dry) return dry.error();
   const bool reopen = ports_change(next);
   const uint32_t workers = workers_for(next);
@@ -145,7 +146,8 @@ Result<std::vector<std::string>> Service::apply(const config::Config& next) {
     dp_.drain_learn();
     forget_moved_ports(next);
   }
-  auto applied = dp_.apply(next, info);
+  // The dry run's snapshot is the one published (unless the running one changed since).
+  auto applied = dp_.apply(next, info, {std::move(*dry), std::move(base)});
   if (!applied) {
     // Not expected: the dry run built the same snapshot. Put the old state back.
     spdlog::error("apply failed after a successful dry run: {}", applied.error().message);

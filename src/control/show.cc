@@ -7,6 +7,7 @@
 #include "config/json.h"
 #include "config/names.h"
 #include "control/service.h"
+#include "dataplane/router_table.h"
 
 namespace vgw::control {
 
@@ -121,7 +122,9 @@ Result<json> Service::show_fdb(const FdbFilter& filter) const {
     const auto& net = snap->network(e.network);
     const auto loc = e.location;
     const char* type = "local";
-    if (e.type == dataplane::FdbType::kStatic)
+    if (loc == dataplane::kRouterLocation)
+      type = "router";  // a router interface MAC: frames to it are routed
+    else if (e.type == dataplane::FdbType::kStatic)
       type = "static";
     else if (e.type == dataplane::FdbType::kEvpn)
       type = "evpn";
@@ -133,7 +136,11 @@ Result<json> Service::show_fdb(const FdbFilter& filter) const {
               {"vni", vni_json(net.vni)},
               {"mac", e.mac.to_string()},
               {"type", type}};
-    if (loc.is_remote()) {
+    if (loc == dataplane::kRouterLocation) {
+      j["port"] = nullptr;
+      j["vlan"] = nullptr;
+      j["remote"] = nullptr;
+    } else if (loc.is_remote()) {
       uint32_t r = loc.remote_index();
       j["port"] = nullptr;
       j["vlan"] = nullptr;

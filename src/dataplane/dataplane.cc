@@ -34,8 +34,12 @@ void Dataplane::publish(std::shared_ptr<const Snapshot> s) {
   }
 }
 
-Status Dataplane::apply(const config::Config& cfg, const UnderlayInfo& underlay) {
-  auto built = build_snapshot(cfg, underlay, snapshot_.get());
+Status Dataplane::apply(const config::Config& cfg, const UnderlayInfo& underlay,
+                        Prebuilt prebuilt) {
+  Result<std::shared_ptr<const Snapshot>> built =
+      prebuilt.snapshot && prebuilt.base == snapshot_
+          ? Result<std::shared_ptr<const Snapshot>>(std::move(prebuilt.snapshot))
+          : build_snapshot(cfg, underlay, snapshot_.get());
   if (!built) return built.error();
   const Snapshot& next = **built;
 

@@ -70,7 +70,14 @@ class Dataplane {
   // installed, statics no longer configured removed, learned entries of removed
   // networks flushed, dup-detection settings applied. All or nothing: on error
   // nothing running changes.
-  Status apply(const config::Config& cfg, const UnderlayInfo& underlay);
+  // prebuilt: a caller's dry run, build_snapshot(cfg, underlay, base.get()); it is
+  // published as is when base is still the running snapshot (a million networks
+  // are not built twice), else apply builds anew.
+  struct Prebuilt {
+    std::shared_ptr<const Snapshot> snapshot;
+    std::shared_ptr<const Snapshot> base;
+  };
+  Status apply(const config::Config& cfg, const UnderlayInfo& underlay, Prebuilt prebuilt = {});
   // Makes s the state every worker uses from its next batch on; the old
   // snapshot is freed after an RCU grace period (this call waits for it).
   void publish(std::shared_ptr<const Snapshot> s);

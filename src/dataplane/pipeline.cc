@@ -143,6 +143,11 @@ void Pipeline::begin(const Snapshot* snap, uint32_t now) {
   last_learn_key_ = 0;
   last_learn_loc_ = 0;
   ++router_.batch;  // the router's next-hop cache is per batch (router.h)
+  rt_ = dp_.router().current();
+  fast_in_net_ = kNone;
+  // Emptied rather than only aged by the batch number: route_v4_fast then
+  // needs no batch compare.
+  for (RouterWorker::HopCache& hc : router_.hop_cache) hc.hop = nullptr;
   if (router_.n_parked) [[unlikely]]
     router_service();  // packets waiting for ARP/ND (router.cc)
 }
@@ -249,6 +254,76 @@ void Pipeline::to_encap(Packet* p, uint32_t remote) {
   p->meta.remote = remote;
   encap_q_.pkts[encap_q_.n++] = p;
   if (encap_q_.n == kBatchSize) run_encap();
+}
+
+// The router stage's fast path (pipeline.h): every test route_v4 (router.cc)
+// makes of the frame, passed or sent back to it before anything is written. A
+// hop cache entry exists only for a next hop route_v4 forwarded in this batch
+// (gateway or connected route, egress interface present, FDB location known),
+// so a hit needs no further check but the MTU.
+// The router interface MAC of a network in this batch's router table; ~0 (no
+// MAC) when it has none.
+uint64_t Pipeline::router_mac_of(uint32_t network) const {
+  const RouterInterfaceState* in = rt_ ? rt_->interface(network) : nullptr;
+  return in ? in->mac : ~0ull;
+}
+
+inline bool Pipeline::route_v4_fast(Packet* p) {
+  if constexpr (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__) {
+    using packet::detail::load_u32;
+    const RouterTable* const rt = rt_;
+    const uint32_t len = p->size();
+    uint8_t* const d = p->data();
+    // IPv4 without options, TTL above 1, every length and the checksum right.
+    if (!rt || len < 14 + 20 || (load_u32(d + 12) & 0x00ffffffu) != 0x00450008u) return false;
+    uint8_t* const ip = d + 14;
+    const uint32_t total = load_be16(ip + 2);
+    if (total < 20 || 14 + total > len || ip[8] <= 1 || !ipv4_20_checksum_ok(ip)) return false;
+    if (p->meta.network != fast_in_net_) {
+      const RouterInterfaceState* in = rt->interface(p->meta.network);
+      if (!in) [[unlikely]]
+        return false;
+      fast_in_net_ = p->meta.network;
+      fast_fib_ = rt->routers[in->router].fib.get();
+    }
+    const fib::FibTable& fib = *fast_fib_;
+    const uint32_t group = fib.group_v4(load_be32(ip + 16));
+    if (group == fib::kNoRoute) return false;
+    const auto hops = fib.group(group);
+    const fib::NextHop* hop =
+        hops.size() == 1 ? &hops[0] : fib.select(group, ecmp_hash_v4(ip, 20, total));
+    const uint32_t cache_dst = hop->kind == fib::NextHopKind::kGateway ? 0 : load_be32(ip + 16);
+    const RouterWorker::HopCache& hc =
+        router_.hop_cache[(reinterpret_cast<uintptr_t>(hop) >> 3 ^ cache_dst) &
+                          (RouterWorker::kHopCacheSize - 1)];
+    if (hc.hop != hop || hc.dst != cache_dst || total > hc.mtu) return false;
+    p->trim(14 + total);  // Ethernet padding
+    // TTL - 1: the checksum patched as RFC 1624 eqn 3 gives for the word
+    // holding TTL and protocol (the word drops by 0x0100).
+    ip[8] -= 1;
+    const uint32_t sum = uint32_t{load_be16(ip + 10)} + 0x0100;
+    store_be16(ip + 10, static_cast<uint16_t>(sum + (sum >= 0xffff)));
+    std::memcpy(d, hc.eth, 12);
+    p->meta.network = hc.out_network;
+    c_.routed.inc();
+    if (p->meta.flags & PacketMeta::kTrace) [[unlikely]]
+      trace(p, Stage::kRoute, Decision::kRouted);
+    const Location loc{hc.location};
+    if (loc.is_remote())
+      to_encap(p, loc.remote_index());
+    else
+      router_to_port(p, loc.port(), loc.vlan());
+    return true;
+  } else {
+    (void)p;
+    return false;
+  }
+}
+
+void Pipeline::to_router(Packet* p, uint64_t dmac) {
+  if (p->meta.flags & PacketMeta::kTrace) [[unlikely]]
+    trace(p, Stage::kLookup, Decision::kHit, Drop{}, dmac);
+  if (!route_v4_fast(p)) route(p);
 }
 
 // Head-end replication: a copy to every other attachment of the network and,
@@ -408,7 +483,7 @@ void Pipeline::local_ingress(uint32_t port, std::span<Packet*> pkts) {
     uint32_t out_att = snap->attachment(loc.port(), loc.vlan());
     if (out_att == kNone || snap->attachment_state(out_att).network != net) [[unlikely]] {
       if (loc == kRouterLocation) {
-        route(p);
+        if (!route_v4_fast(p)) route(p);
         continue;
       }
       flood_local(p, net, att, false);
@@ -574,8 +649,9 @@ void Pipeline::underlay_ingress(std::span<Packet*> pkts) {
   uint64_t last_src_v4 = last_src_remote_ != kNone ? last_src_v4_ : ~0ull;
   uint32_t last_src_remote = last_src_remote_;
   uint32_t ok_loc = Location::kInvalid, ok_net = kNone;
-  Fdb::View fv;  // of the last network seen in this batch
-  PairTally rx;  // (network, remote) runs
+  Fdb::View fv;                 // of the last network seen in this batch
+  uint64_t router_mac = ~0ull;  // fv's network's router interface MAC (~0: none)
+  PairTally rx;                 // (network, remote) runs
   Tally net_tx;
   if (!snap) [[unlikely]] {
     for (Packet* p : pkts) {
@@ -731,7 +807,10 @@ void Pipeline::underlay_ingress(std::span<Packet*> pkts) {
     d = in;
     const uint32_t inner_size = p->size();
     count(rx, true, net, remote, inner_size);
-    if (net != fv.network()) fv = fdb->view(net);
+    if (net != fv.network()) {
+      fv = fdb->view(net);
+      router_mac = router_mac_of(net);
+    }
     if (remote != kNone) {
       Location loc = Location::remote(remote);
       if (fdb->source_check(fv, smac, loc, now)) {
@@ -747,9 +826,16 @@ void Pipeline::underlay_ingress(std::span<Packet*> pkts) {
       flood_local(p, net, kNone, true);
       continue;
     }
-    const Fdb::Hit hit = fdb->lookup(fv, load_mac(d));
+    const uint64_t dmac = load_mac(d);
+    // The network's router MAC: the FDB entry it has (kRouterLocation) is
+    // known, so the lookup is skipped.
+    if (dmac == router_mac) [[unlikely]] {
+      to_router(p, dmac);
+      continue;
+    }
+    const Fdb::Hit hit = fdb->lookup(fv, dmac);
     if (p->meta.flags & PacketMeta::kTrace) [[unlikely]]
-      trace(p, Stage::kLookup, hit.found ? Decision::kHit : Decision::kMiss, Drop{}, load_mac(d));
+      trace(p, Stage::kLookup, hit.found ? Decision::kHit : Decision::kMiss, Drop{}, dmac);
     if (!hit.found) {
       flood_local(p, net, kNone, true);
       continue;
@@ -762,12 +848,13 @@ void Pipeline::underlay_ingress(std::span<Packet*> pkts) {
     // Only to an attachment of this same network (an entry may outlive a
     // change); the last (location, network) pair that passed is remembered.
     if (loc.raw != ok_loc || net != ok_net) {
+      // A router MAC (kRouterLocation, no attachment has it) goes to the router.
+      if (loc == kRouterLocation) {
+        if (!route_v4_fast(p)) route(p);
+        continue;
+      }
       uint32_t out_att = snap->attachment(loc.port(), loc.vlan());
       if (out_att == kNone || snap->attachment_state(out_att).network != net) [[unlikely]] {
-        if (loc == kRouterLocation) {
-          route(p);
-          continue;
-        }
         flood_local(p, net, kNone, true);
         continue;
       }

@@ -37,19 +37,6 @@ inline bool ipv4_header_ok(const uint8_t* ip, uint32_t ihl) {
   return f == 0xffff;
 }
 
-// The ECMP hash of an IPv4 packet: addresses, protocol and, for an unfragmented
-// TCP/UDP packet, the ports (RFC 2992's 5-tuple), mixed by one multiply.
-inline uint32_t ecmp_hash_v4(const uint8_t* ip, uint32_t ihl, uint32_t total) {
-  uint64_t a;
-  std::memcpy(&a, ip + 12, 8);
-  uint32_t ports = 0;
-  if ((ip[9] == kIpProtoTcp || ip[9] == kIpProtoUdp) && total >= ihl + 4 &&
-      !(load_be16(ip + 6) & 0x3fff))
-    std::memcpy(&ports, ip + ihl, 4);
-  uint64_t h = (a ^ (uint64_t{ports} << 8 | ip[9])) * 0x9e3779b97f4a7c15ull;
-  return static_cast<uint32_t>(h >> 32) ^ static_cast<uint32_t>(h);
-}
-
 inline bool bad_mac(uint64_t mac) {
   return mac == 0 || (mac >> 40) & 1;
 }
@@ -412,8 +399,11 @@ void Pipeline::route_v4(Packet* p, const RouterTable& rt, const RouterInterfaceS
     if (hit.found && loc != kRouterLocation && (loc.is_remote() || [&] {
           uint32_t att = snap_->attachment(loc.port(), loc.vlan());
           return att != kNone && snap_->attachment_state(att).network == out_net;
-        }()))
-      hc = RouterWorker::HopCache{hop, cache_dst, router_.batch, *m, loc.raw};
+        }())) {
+      hc = RouterWorker::HopCache{hop, cache_dst, router_.batch, *m, loc.raw, out_net, out->mtu};
+      store_mac(hc.eth, *m);
+      store_mac(hc.eth + 6, out->mac);
+    }
     bridge(p);
     return;
   }

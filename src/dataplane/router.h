@@ -23,10 +23,27 @@
 #include <array>
 #include <cstdint>
 
+#include <cstring>
+
 #include "dataplane/neighbor.h"
+#include "packet/byte_order.h"
+#include "packet/ipv4.h"
 #include "packet/packet_buffer.h"
 
 namespace vgw::dataplane {
+
+// The ECMP hash of an IPv4 packet: addresses, protocol and, for an unfragmented
+// TCP/UDP packet, the ports (RFC 2992's 5-tuple), mixed by one multiply.
+inline uint32_t ecmp_hash_v4(const uint8_t* ip, uint32_t ihl, uint32_t total) {
+  uint64_t a;
+  std::memcpy(&a, ip + 12, 8);
+  uint32_t ports = 0;
+  if ((ip[9] == packet::kIpProtoTcp || ip[9] == packet::kIpProtoUdp) && total >= ihl + 4 &&
+      !(packet::load_be16(ip + 6) & 0x3fff))
+    std::memcpy(&ports, ip + ihl, 4);
+  uint64_t h = (a ^ (uint64_t{ports} << 8 | ip[9])) * 0x9e3779b97f4a7c15ull;
+  return static_cast<uint32_t>(h >> 32) ^ static_cast<uint32_t>(h);
+}
 
 struct RouterWorker {
   // Packets waiting for their next hop's MAC (bounded, per worker).
@@ -45,12 +62,17 @@ struct RouterWorker {
   // MAC and FDB location, so a run of packets to the same next hop skips the
   // neighbour and FDB lookups. Valid for one batch only (begin() bumps batch):
   // tables change between batches, and RCU keeps the old ones alive within one.
+  // It also holds what is constant per egress network (VPP's adjacency), so the
+  // fast path (Pipeline::route_v4_fast) rewrites a packet from the entry alone.
   struct HopCache {
     const void* hop = nullptr;
     uint32_t dst = 0;  // destination for a connected route, 0 for a gateway
     uint32_t batch = 0;
     uint64_t mac = 0;
     uint32_t location = 0;  // Location::raw: remote, or a local port of the egress network
+    uint32_t out_network = 0;
+    uint32_t mtu = 0;   // the egress interface's IP MTU
+    uint8_t eth[12]{};  // the rewritten Ethernet addresses: neighbour MAC, router MAC
   };
   static constexpr uint32_t kHopCacheSize = 8;
   std::array<HopCache, kHopCacheSize> hop_cache{};

@@ -24,15 +24,6 @@ MacAddress default_router_mac(const std::string& router, const std::string& netw
 
 namespace {
 
-IpPrefix masked(IpPrefix p) {
-  size_t bytes = p.addr.size();
-  for (size_t i = 0; i < bytes; ++i) {
-    int keep = std::clamp(int{p.len} - int(i * 8), 0, 8);
-    p.addr.b[i] &= static_cast<uint8_t>(keep == 8 ? 0xff : ~(0xff >> keep));
-  }
-  return p;
-}
-
 // IP MTU of a network: what fits the underlay after VXLAN encapsulation, or
 // Ethernet's 1500 for a local-only segment.
 uint32_t network_mtu(const Snapshot& snap, uint32_t net) {
@@ -103,7 +94,7 @@ Result<std::shared_ptr<const RouterTable>> build_router_table(const config::Conf
         std::copy_n(ci.address.addr.b.begin(), 4, s.v4);
         s.v4_len = ci.address.len;
       }
-      Status st = rib.add_route(masked(ci.address), fib::RouteSource::kConnected,
+      Status st = rib.add_route(ci.address.masked(), fib::RouteSource::kConnected,
                                 {fib::NextHop::connected(net)});
       if (st) {
         IpPrefix host{ci.address.addr, static_cast<uint8_t>(ci.address.addr.v6 ? 128 : 32)};
@@ -116,7 +107,7 @@ Result<std::shared_ptr<const RouterTable>> build_router_table(const config::Conf
       const config::Route& route = cr.routes[i];
       std::vector<fib::NextHop> hops;
       for (const IpAddress& via : route.via) hops.push_back(fib::NextHop::via(via));
-      Status st = rib.add_route(masked(route.prefix), fib::RouteSource::kStatic, std::move(hops));
+      Status st = rib.add_route(route.prefix.masked(), fib::RouteSource::kStatic, std::move(hops));
       if (!st)
         return make_error(fmt::format("routers[{}].routes[{}].prefix: {}", cr.name,
                                       route.prefix.to_string(), st.error().message));

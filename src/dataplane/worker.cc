@@ -62,6 +62,21 @@ size_t Worker::run_once() {
   return got;
 }
 
+namespace {
+// The worker is the counter's only writer, so raising it to the port's figure is a
+// plain add of the difference (Port counts only grow).
+void raise_to(Counter& c, uint64_t v) {
+  uint64_t cur = c.get();
+  if (v > cur) c.add(v - cur);
+}
+}  // namespace
+
+void Worker::publish_port_drops() {
+  for (size_t i = 0; i < ports_.size() && i < ctx_.counters.ports.size(); ++i)
+    raise_to(ctx_.counters.ports[i].rx_dropped, ports_[i]->stats().rx_dropped);
+  if (underlay_) raise_to(ctx_.counters.underlay.rx_dropped, underlay_->stats().rx_dropped);
+}
+
 void Worker::run() {
   rcu::register_thread();
   std::vector<pollfd> fds;
@@ -69,9 +84,14 @@ void Worker::run() {
     if (p->poll_fd() >= 0) fds.push_back(pollfd{p->poll_fd(), POLLIN, 0});
   if (underlay_ && underlay_->poll_fd() >= 0)
     fds.push_back(pollfd{underlay_->poll_fd(), POLLIN, 0});
+  uint32_t since_publish = 0;
   while (!stop_.load(std::memory_order_relaxed)) {
     size_t got = run_once();
     rcu::quiescent();
+    if (got == 0 || ++since_publish >= kDropPublishIterations) {
+      publish_port_drops();
+      since_publish = 0;
+    }
     if (got == 0) {
       // Idle: block instead of spinning; offline so grace periods need not wait.
       rcu::offline();

@@ -4,7 +4,11 @@
 // stages (pipeline.h) and sends. When nothing arrived it polls the ports' file
 // descriptors with a short timeout (never spins idle: the CI machine has two
 // cores shared with the traffic generators). Between iterations it announces an
-// RCU quiescent state; while polling it is RCU-offline.
+// RCU quiescent state; while polling it is RCU-offline. Frames the kernel dropped
+// before vgw saw them (a full AF_PACKET ring: PACKET_STATISTICS tp_drops; AF_XDP
+// rx_dropped/rx_ring_full) are copied from Port::stats() into the port's
+// rx_dropped counter every kDropPublishIterations busy iterations and when idle,
+// so `show counters` accounts for every frame the interface received.
 #pragma once
 
 #include <atomic>
@@ -38,6 +42,12 @@ class Worker {
   // One iteration without RCU calls or polling (tests, benchmarks, and run()).
   // Returns how many packets were received.
   size_t run_once();
+  // Copies each port's own drop count (Port::stats().rx_dropped: ring full, no
+  // buffer) into its rx_dropped counter. One system call per port: per many
+  // batches, never per packet. run() calls it; tests may too.
+  void publish_port_drops();
+
+  static constexpr uint32_t kDropPublishIterations = 4096;
 
   uint32_t id() const { return ctx_.id; }
   WorkerContext& context() { return ctx_; }

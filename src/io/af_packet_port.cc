@@ -1,4 +1,4 @@
-// AF_PACKET TPACKET_V3 Port (see af_packet_port.h).
+// AF_PACKET Port on a TPACKET_V2 or TPACKET_V3 receive ring (see af_packet_port.h).
 #include "io/af_packet_port.h"
 
 #include <arpa/inet.h>
@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -39,6 +40,10 @@ static_assert(sizeof(VnetHdr) == 10);
 std::string err_text(const std::string& ifname, const char* what, int e) {
   return "port " + ifname + ": " + what + ": " + std::strerror(e);
 }
+
+// A TPACKET_V2 slot: a 64 KB super-frame plus the frame header, the virtio-net
+// header and a VLAN tag, rounded to pages (a slot is one ring block).
+constexpr uint32_t kFrameSlot = (1u << 16) + 4096;
 
 template <typename T>
 int setopt(int fd, int level, int name, const T& v) {
@@ -103,6 +108,12 @@ std::vector<sock_filter> vxlan_filter(const IpAddress& vtep, uint16_t udp_port) 
   return f;
 }
 
+struct AfPacketPort::RingFrame {
+  const uint8_t* data;  // the Ethernet header
+  uint32_t len, snaplen, status;
+  uint16_t vlan_tci, vlan_tpid;
+};
+
 struct AfPacketPort::Impl {
   PortCounters counters;
   mutable PortCounters::Counter kernel_drops;  // from PACKET_STATISTICS, read by stats()
@@ -142,9 +153,10 @@ Result<std::unique_ptr<AfPacketPort>> AfPacketPort::open(const AfPacketOptions& 
   }
   p->vxlan_port_ = o.vxlan_port;
 
-  int v3 = TPACKET_V3;
-  if (setopt(fd, SOL_PACKET, PACKET_VERSION, v3) < 0)
-    return make_error(err_text(ifn, "PACKET_VERSION TPACKET_V3", errno));
+  p->blocks_ = o.rx_ring == RxRing::kBlocks;
+  int version = p->blocks_ ? TPACKET_V3 : TPACKET_V2;
+  if (setopt(fd, SOL_PACKET, PACKET_VERSION, version) < 0)
+    return make_error(err_text(ifn, "PACKET_VERSION", errno));
   if (o.vnet_hdr) p->vnet_hdr_ = setopt(fd, SOL_PACKET, PACKET_VNET_HDR, 1) == 0;
   if (setopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, 1) < 0)
     return make_error(err_text(ifn, "PACKET_IGNORE_OUTGOING", errno));
@@ -155,21 +167,35 @@ Result<std::unique_ptr<AfPacketPort>> AfPacketPort::open(const AfPacketOptions& 
       return make_error(err_text(ifn, "SO_ATTACH_FILTER", errno));
   }
 
-  if (o.block_size < (1u << 17) || (o.block_size & (static_cast<uint32_t>(getpagesize()) - 1)) ||
-      o.block_count == 0)
-    return make_error("port " + ifn + ": block_size must be a page multiple of at least 128 KB");
-  tpacket_req3 req{};
-  req.tp_block_size = o.block_size;
-  req.tp_block_nr = o.block_count;
-  req.tp_frame_size = 2048;
-  req.tp_frame_nr = o.block_size / req.tp_frame_size * o.block_count;
-  req.tp_retire_blk_tov = o.block_timeout_ms;
-  if (setopt(fd, SOL_PACKET, PACKET_RX_RING, req) < 0)
-    return make_error(err_text(ifn, "PACKET_RX_RING", errno));
-  p->block_size_ = o.block_size;
-  p->impl_->scratch.reset(new uint8_t[o.block_size + 4]);
-  p->block_count_ = o.block_count;
-  p->ring_len_ = size_t{o.block_size} * o.block_count;
+  if (p->blocks_) {
+    if (o.block_size < (1u << 17) || (o.block_size & (static_cast<uint32_t>(getpagesize()) - 1)) ||
+        o.block_count == 0)
+      return make_error("port " + ifn + ": block_size must be a page multiple of at least 128 KB");
+    tpacket_req3 req{};
+    req.tp_block_size = o.block_size;
+    req.tp_block_nr = o.block_count;
+    req.tp_frame_size = 2048;
+    req.tp_frame_nr = o.block_size / req.tp_frame_size * o.block_count;
+    req.tp_retire_blk_tov = o.block_timeout_ms;
+    if (setopt(fd, SOL_PACKET, PACKET_RX_RING, req) < 0)
+      return make_error(err_text(ifn, "PACKET_RX_RING", errno));
+    p->block_size_ = o.block_size;
+    p->block_count_ = o.block_count;
+    p->ring_len_ = size_t{o.block_size} * o.block_count;
+  } else {
+    if (o.frame_count == 0) return make_error("port " + ifn + ": frame_count must be positive");
+    tpacket_req req{};
+    req.tp_block_size = kFrameSlot;
+    req.tp_block_nr = o.frame_count;
+    req.tp_frame_size = kFrameSlot;
+    req.tp_frame_nr = o.frame_count;
+    if (setopt(fd, SOL_PACKET, PACKET_RX_RING, req) < 0)
+      return make_error(err_text(ifn, "PACKET_RX_RING", errno));
+    p->frame_size_ = kFrameSlot;
+    p->frame_count_ = o.frame_count;
+    p->ring_len_ = size_t{kFrameSlot} * o.frame_count;
+  }
+  p->impl_->scratch.reset(new uint8_t[std::max(p->block_size_, p->frame_size_) + 4]);
   void* ring = mmap(nullptr, p->ring_len_, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_LOCKED, fd, 0);
   if (ring == MAP_FAILED)
     ring = mmap(nullptr, p->ring_len_, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -197,12 +223,11 @@ Result<std::unique_ptr<AfPacketPort>> AfPacketPort::open(const AfPacketOptions& 
   return p;
 }
 
-int AfPacketPort::take_frame(const uint8_t* raw, PacketPool& pool, std::span<Packet*> out) {
-  const auto* h = reinterpret_cast<const tpacket3_hdr*>(raw);
+int AfPacketPort::take_frame(const RingFrame& f, PacketPool& pool, std::span<Packet*> out) {
   Impl& im = *impl_;
-  const uint8_t* data = raw + h->tp_mac;
-  const uint32_t len = h->tp_snaplen;
-  if (len != h->tp_len || len < 14) {  // larger than a ring block, or a runt
+  const uint8_t* data = f.data;
+  const uint32_t len = f.snaplen;
+  if (len != f.len || len < 14) {  // larger than a ring block, or a runt
     im.counters.rx_dropped.add(1);
     return 0;
   }
@@ -212,12 +237,11 @@ int AfPacketPort::take_frame(const uint8_t* raw, PacketPool& pool, std::span<Pac
   // The kernel takes an 802.1Q tag out of the data into metadata before AF_PACKET
   // sees the frame (VLAN offload, or skb_vlan_untag on receive); put it back, as
   // libpcap does, so VLAN attachments see what was on the wire.
-  const bool tagged = h->tp_status & TP_STATUS_VLAN_VALID;
+  const bool tagged = f.status & TP_STATUS_VLAN_VALID;
   const uint32_t tag_len = tagged ? 4 : 0;
-  const uint16_t tpid = (h->tp_status & TP_STATUS_VLAN_TPID_VALID) && h->hv1.tp_vlan_tpid
-                            ? h->hv1.tp_vlan_tpid
-                            : uint16_t{ETH_P_8021Q};
-  const uint16_t tci = static_cast<uint16_t>(h->hv1.tp_vlan_tci);
+  const uint16_t tpid =
+      (f.status & TP_STATUS_VLAN_TPID_VALID) && f.vlan_tpid ? f.vlan_tpid : uint16_t{ETH_P_8021Q};
+  const uint16_t tci = f.vlan_tci;
   auto copy_frame = [&](uint8_t* d) {
     if (!tagged) {
       std::memcpy(d, data, len);
@@ -272,7 +296,7 @@ int AfPacketPort::take_frame(const uint8_t* raw, PacketPool& pool, std::span<Pac
     return 0;
   }
   copy_frame(d);
-  if (h->tp_status & TP_STATUS_CSUMNOTREADY) {
+  if (f.status & TP_STATUS_CSUMNOTREADY) {
     bool done = false;
     if (vnet_hdr_ && (vh.flags & VnetHdr::kNeedsCsum))
       done =
@@ -289,6 +313,32 @@ int AfPacketPort::take_frame(const uint8_t* raw, PacketPool& pool, std::span<Pac
 }
 
 uint32_t AfPacketPort::receive(PacketPool& pool, std::span<Packet*> out) {
+  return blocks_ ? receive_blocks(pool, out) : receive_frames(pool, out);
+}
+
+uint32_t AfPacketPort::receive_frames(PacketPool& pool, std::span<Packet*> out) {
+  uint32_t n = 0;
+  while (n < out.size()) {
+    uint8_t* slot = ring_ + size_t{frame_} * frame_size_;
+    auto* h = reinterpret_cast<tpacket2_hdr*>(slot);
+    const uint32_t status = __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
+    if (!(status & TP_STATUS_USER)) break;
+    const RingFrame f{slot + h->tp_mac, h->tp_len,      h->tp_snaplen,
+                      status,           h->tp_vlan_tci, h->tp_vlan_tpid};
+    int got = take_frame(f, pool, out.subspan(n));
+    if (got < 0) {
+      if (n > 0) break;                   // its segments go first in the next call
+      impl_->counters.rx_dropped.add(1);  // more segments than the caller ever takes
+      got = 0;
+    }
+    n += static_cast<uint32_t>(got);
+    __atomic_store_n(&h->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+    if (++frame_ == frame_count_) frame_ = 0;
+  }
+  return n;
+}
+
+uint32_t AfPacketPort::receive_blocks(PacketPool& pool, std::span<Packet*> out) {
   uint32_t n = 0;
   while (n < out.size()) {
     if (!cur_block_) {
@@ -300,7 +350,14 @@ uint32_t AfPacketPort::receive(PacketPool& pool, std::span<Packet*> out) {
       cur_frame_ = b + bd->hdr.bh1.offset_to_first_pkt;
     }
     if (frames_left_) {
-      int got = take_frame(cur_frame_, pool, out.subspan(n));
+      const auto* h = reinterpret_cast<const tpacket3_hdr*>(cur_frame_);
+      const RingFrame f{cur_frame_ + h->tp_mac,
+                        h->tp_len,
+                        h->tp_snaplen,
+                        h->tp_status,
+                        static_cast<uint16_t>(h->hv1.tp_vlan_tci),
+                        h->hv1.tp_vlan_tpid};
+      int got = take_frame(f, pool, out.subspan(n));
       if (got < 0) {
         if (n > 0) break;                   // its segments go first in the next call
         impl_->counters.rx_dropped.add(1);  // more segments than the caller ever takes

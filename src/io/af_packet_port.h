@@ -1,6 +1,14 @@
 // AF_PACKET backend: one Port per worker on a Linux interface, receiving through a
-// TPACKET_V3 ring (blocks of frames handed over in bulk, pollable fd) and sending
-// with sendmmsg (one syscall per batch; TPACKET_V3 has no TX ring). Several
+// mapped ring and sending with sendmmsg (one syscall per batch). The ring is
+// TPACKET_V3 by default (RxRing::kBlocks): frames packed densely in 256 KB blocks,
+// 64K frames of slack, but a partly filled block is handed over only when its
+// retire timer fires, which the kernel rounds up to a jiffy (4 ms at HZ=250):
+// about 1 ms of added round trip under load, up to 3-6 ms. TPACKET_V2
+// (RxRing::kFrames) hands each frame over the moment the kernel wrote it (RTT
+// 0.15-0.4 ms through vgwd in bench/e2e.sh) but its 68 KB slots (a TCP
+// super-frame fits one) give only frame_count frames of slack: on a loaded
+// 2-core machine it dropped more 64-byte frames than V3, so it is not the
+// default. Several
 // workers share an interface through PACKET_FANOUT_HASH, so a flow stays on one
 // worker. Frames the kernel leaves unfinished are finished here: checksums left
 // to the device (TP_STATUS_CSUMNOTREADY / virtio-net NEEDS_CSUM) are completed and
@@ -26,17 +34,22 @@
 
 namespace vgw::io {
 
+// How the receive ring hands frames to vgw (see the file comment).
+enum class RxRing { kFrames, kBlocks };
+
 struct AfPacketOptions {
   std::string ifname;
+  RxRing rx_ring = RxRing::kBlocks;
+  uint32_t frame_count = 512;      // kFrames: slots of 68 KB (a 64 KB super-frame each)
   uint16_t fanout_group = 0;       // 0: no fanout; else the group (see fanout_group_for)
-  uint32_t block_size = 1u << 18;  // ring block; must hold a 64 KB super-frame
-  uint32_t block_count = 32;
-  uint32_t block_timeout_ms = 1;  // a partly filled block is handed over after this
-  std::vector<sock_filter> bpf;   // classic BPF; empty: every frame
-  bool promiscuous = true;        // attachment ports: yes; the underlay: no
-  uint32_t mtu = 0;               // largest L3 packet handed on; 0: the interface MTU
-  uint16_t vxlan_port = 0;        // underlay: segment VXLAN-in-UDP super-frames by inner TCP
-  bool vnet_hdr = true;           // ask for virtio-net headers (falls back if refused)
+  uint32_t block_size = 1u << 18;  // kBlocks: ring block; must hold a 64 KB super-frame
+  uint32_t block_count = 32;       // kBlocks
+  uint32_t block_timeout_ms = 1;   // kBlocks: a partly filled block is handed over after this
+  std::vector<sock_filter> bpf;    // classic BPF; empty: every frame
+  bool promiscuous = true;         // attachment ports: yes; the underlay: no
+  uint32_t mtu = 0;                // largest L3 packet handed on; 0: the interface MTU
+  uint16_t vxlan_port = 0;         // underlay: segment VXLAN-in-UDP super-frames by inner TCP
+  bool vnet_hdr = true;            // ask for virtio-net headers (falls back if refused)
 };
 
 // A fanout group id for an interface, unique per process and interface (groups are
@@ -65,10 +78,13 @@ class AfPacketPort final : public Port {
 
  private:
   struct Impl;
+  struct RingFrame;  // one received frame, whichever ring version holds it
   explicit AfPacketPort(std::string name);
   // Hands one ring frame to out; returns how many packets it produced, or -1 when
   // out has no room for its segments (the frame stays for the next call).
-  int take_frame(const uint8_t* frame_hdr, PacketPool& pool, std::span<Packet*> out);
+  int take_frame(const RingFrame& f, PacketPool& pool, std::span<Packet*> out);
+  uint32_t receive_blocks(PacketPool& pool, std::span<Packet*> out);
+  uint32_t receive_frames(PacketPool& pool, std::span<Packet*> out);
 
   std::string name_;
   int fd_ = -1;
@@ -78,8 +94,11 @@ class AfPacketPort final : public Port {
   bool vnet_hdr_ = false;
   uint8_t* ring_ = nullptr;
   size_t ring_len_ = 0;
+  bool blocks_ = false;  // TPACKET_V3 (else V2)
   uint32_t block_size_ = 0, block_count_ = 0;
+  uint32_t frame_size_ = 0, frame_count_ = 0;  // TPACKET_V2
   // Ring walk state, kept across receive() calls.
+  uint32_t frame_ = 0;  // TPACKET_V2: the next slot
   uint32_t block_ = 0;
   uint8_t* cur_block_ = nullptr;
   uint8_t* cur_frame_ = nullptr;

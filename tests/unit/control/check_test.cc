@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include "dataplane/router_table.h"
+
 namespace vgw::control {
 namespace {
 
@@ -151,6 +153,87 @@ TEST(Check, MistypedInputIsTreatedAsEmpty) {
   in.fdb = "x";
   json r = check(in);
   EXPECT_TRUE(r["consistent"].get<bool>());
+}
+
+// The consistent system plus router blue-rtr with an interface in web (its MAC
+// configured) and a static default route, all installed.
+CheckInput with_router() {
+  CheckInput in = consistent();
+  in.config["routers"] = {
+      {{"name", "blue-rtr"},
+       {"tenant", "blue"},
+       {"interfaces",
+        {{{"network", "web"}, {"address", "10.0.0.254/24"}, {"mac", "02:00:5e:00:01:01"}}}},
+       {"routes", {{{"prefix", "0.0.0.0/0"}, {"via", {"10.0.0.1"}}}}}}};
+  in.fdb.push_back({{"network", "web"},
+                    {"vni", 100},
+                    {"mac", "02:00:5e:00:01:01"},
+                    {"type", "router"},
+                    {"port", nullptr},
+                    {"vlan", nullptr},
+                    {"remote", nullptr}});
+  in.routes = {{{"router", "blue-rtr"},
+                {"tenant", "blue"},
+                {"prefix", "0.0.0.0/0"},
+                {"source", "static"},
+                {"via", {"10.0.0.1"}},
+                {"network", "web"}},
+               {{"router", "blue-rtr"},
+                {"tenant", "blue"},
+                {"prefix", "10.0.0.0/24"},
+                {"source", "connected"},
+                {"via", json::array()},
+                {"network", "web"}},
+               {{"router", "blue-rtr"},
+                {"tenant", "blue"},
+                {"prefix", "10.0.0.254/32"},
+                {"source", "local"},
+                {"via", json::array()},
+                {"network", "web"}}};
+  in.arp = {{{"tenant", "blue"},
+             {"network", "web"},
+             {"ip", "10.0.0.1"},
+             {"mac", "02:00:00:00:00:01"},
+             {"state", "reachable"},
+             {"origin", "snooped"},
+             {"age", 1}}};
+  return in;
+}
+
+TEST(Check, RouterMacsRoutesAndNeighboursOfAConsistentRouter) {
+  json r = check(with_router());
+  EXPECT_TRUE(r["consistent"].get<bool>()) << r.dump(2);
+  EXPECT_EQ(r["checked"]["routes"], 3);
+  EXPECT_EQ(r["checked"]["neighbors"], 1);
+}
+
+TEST(Check, RouterStateInstalledBehindItsBackIsFound) {
+  CheckInput in = with_router();
+  in.fdb.back()["mac"] = "02:00:5e:00:09:09";   // router MAC replaced
+  in.routes[0]["via"] = {"10.0.0.2"};           // static route rewritten
+  in.routes.erase(in.routes.begin() + 1);       // connected route lost
+  in.routes.push_back({{"router", "blue-rtr"},  // a static route planted
+                       {"prefix", "192.0.2.0/24"},
+                       {"source", "static"},
+                       {"via", {"10.0.0.1"}},
+                       {"network", "web"}});
+  in.arp.push_back({{"network", "gone"}, {"ip", "10.9.9.9"}, {"mac", "02:00:00:00:09:09"}});
+  EXPECT_EQ(kinds(check(in)),
+            (Kinds{{"router_mac_missing", "router mac 02:00:5e:00:01:01"},
+                   {"router_mac_unexpected", "router mac 02:00:5e:00:09:09"},
+                   {"route_next_hops_mismatch", "route 0.0.0.0/0 (static, router blue-rtr)"},
+                   {"route_missing", "route 10.0.0.0/24 (connected, router blue-rtr)"},
+                   {"route_unexpected", "route 192.0.2.0/24 (static, router blue-rtr)"},
+                   {"neighbor_network_unknown", "neighbor 10.9.9.9 02:00:00:00:09:09"}}));
+}
+
+TEST(Check, UnconfiguredRouterMacUsesTheDerivedAnycastDefault) {
+  CheckInput in = with_router();
+  in.config["routers"][0]["interfaces"][0]["mac"] = nullptr;
+  json r = check(in);
+  ASSERT_EQ(r["findings"].size(), 2u) << r.dump(2);  // configured MAC no longer explained
+  in.fdb.back()["mac"] = dataplane::default_router_mac("blue-rtr", "web").to_string();
+  EXPECT_TRUE(check(in)["consistent"].get<bool>()) << check(in).dump(2);
 }
 
 }  // namespace
