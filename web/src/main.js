@@ -361,7 +361,7 @@ function renderFdb() {
       el('td', { class: 'ip' }, (ips.get(e.mac) || []).join(', ')),
       el('td', {}, el('span', { class: `tag ${e.type}` }, e.type)),
       el('td', {}, where(e)),
-      el('td', { class: 'n' }, e.type === 'static' ? '–' : int(e.age)),
+      el('td', { class: 'n' }, e.type === 'static' || e.type === 'router' ? '–' : int(e.age)),
       el('td', { class: 'n' }, int(e.moves)),
       el('td', {}, e.frozen ? 'frozen' : ''),
     ),
