@@ -250,6 +250,16 @@ inline void Pipeline::to_port(Packet* p, uint32_t port, uint16_t vlan, Tally& tx
   if (q.n == kBatchSize) send_port(port);
 }
 
+// The router's output to a local attachment: to_port (inline here) behind a
+// check of the port index, which the router takes from a neighbour's location.
+void Pipeline::router_to_port(Packet* p, uint32_t port, uint16_t vlan) {
+  if (port >= tx_.size()) [[unlikely]] {
+    drop(p, Drop::no_attachment);
+    return;
+  }
+  to_port(p, port, vlan, net_tx_);
+}
+
 void Pipeline::to_encap(Packet* p, uint32_t remote) {
   p->meta.remote = remote;
   encap_q_.pkts[encap_q_.n++] = p;

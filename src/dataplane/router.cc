@@ -70,33 +70,6 @@ void Pipeline::router_learn(uint32_t network, const IpAddress& ip, uint64_t mac,
     c_.drop(Drop::learn_queue_full);
 }
 
-// Output to a local attachment, tagged for a VLAN attachment (as to_port, which
-// is inline in pipeline.cc).
-void Pipeline::router_to_port(Packet* p, uint32_t port, uint16_t vlan) {
-  if (port >= tx_.size()) [[unlikely]] {
-    drop(p, Drop::no_attachment);
-    return;
-  }
-  if (vlan) {
-    uint8_t* d = p->prepend(4);
-    if (!d) [[unlikely]] {
-      drop(p, Drop::no_buffer);
-      return;
-    }
-    std::memmove(d, d + 4, 12);
-    store_be16(d + 12, kEtherTypeVlan);
-    store_be16(d + 14, vlan);
-  }
-  p->meta.out_port = port;
-  count(net_tx_, c_.networks, false, p->meta.network, p->size());
-  if (p->meta.flags & PacketMeta::kTrace) [[unlikely]]
-    trace(p, Stage::kOutput, Decision::kToPort);
-  TxQueue& q = tx_[port];
-  q.pkts[q.n++] = p;
-  q.bytes += p->size();
-  if (q.n == kBatchSize) send_port(port);
-}
-
 void Pipeline::bridge(Packet* p) {
   const uint32_t net = p->meta.network;
   const uint8_t* d = p->data();
