@@ -147,6 +147,7 @@ class Pipeline {
   // A frame whose Ethernet header is final, into p->meta.network.
   void bridge(Packet* p);
   void router_to_port(Packet* p, uint32_t port, uint16_t vlan);
+  void reply_to_sender(Packet* p, uint8_t* eth, uint64_t router_mac);
   void route_v4(Packet* p, const RouterTable& rt, const RouterInterfaceState& in);
   void route_v6(Packet* p, const RouterTable& rt, const RouterInterfaceState& in);
   bool router_arp(Packet* p, const RouterTable* rt, uint32_t network, bool from_overlay);

@@ -205,6 +205,23 @@ static bool send_back_ok(const Sender& s) {
   return !s.overlay || s.remote != kNone;
 }
 
+// An echo reply, rewritten in place, back the way the request came: Ethernet
+// addresses swapped (the router interface's MAC as source), out its port or tunnel.
+void Pipeline::reply_to_sender(Packet* p, uint8_t* eth, uint64_t router_mac) {
+  std::memcpy(eth, eth + 6, 6);
+  store_mac(eth + 6, router_mac);
+  c_.icmp_sent.inc();
+  Sender s = sender_of(p);
+  if (!send_back_ok(s)) {
+    drop(p, Drop::no_flood_target);
+    return;
+  }
+  if (s.overlay)
+    to_encap(p, s.remote);
+  else
+    router_to_port(p, s.in_port, s.vlan);
+}
+
 void Pipeline::icmp_error(const Packet* orig, const RouterInterfaceState& in, uint8_t type,
                           uint8_t code, uint32_t rest) {
   if (!router_.take_icmp_token(now_)) {
@@ -298,18 +315,7 @@ void Pipeline::route_v4(Packet* p, const RouterTable& rt, const RouterInterfaceS
     store_be16(ic + 2, csum_update16(load_be16(ic + 2), uint16_t{kIcmpEchoRequest} << 8,
                                      uint16_t{kIcmpEchoReply} << 8));
     ic[0] = kIcmpEchoReply;
-    std::memcpy(d, d + 6, 6);
-    store_mac(d + 6, in.mac);
-    c_.icmp_sent.inc();
-    Sender s = sender_of(p);
-    if (!send_back_ok(s)) {
-      drop(p, Drop::no_flood_target);
-      return;
-    }
-    if (s.overlay)
-      to_encap(p, s.remote);
-    else
-      router_to_port(p, s.in_port, s.vlan);
+    reply_to_sender(p, d, in.mac);
     return;
   }
   if (hop->kind == fib::NextHopKind::kDrop || hop->interface == fib::kAnyInterface) {
@@ -436,18 +442,7 @@ void Pipeline::route_v6(Packet* p, const RouterTable& rt, const RouterInterfaceS
     store_be16(ic + 2, csum_update16(load_be16(ic + 2), uint16_t{kIcmpv6EchoRequest} << 8,
                                      uint16_t{kIcmpv6EchoReply} << 8));
     ic[0] = kIcmpv6EchoReply;
-    std::memcpy(d, d + 6, 6);
-    store_mac(d + 6, in.mac);
-    c_.icmp_sent.inc();
-    Sender s = sender_of(p);
-    if (!send_back_ok(s)) {
-      drop(p, Drop::no_flood_target);
-      return;
-    }
-    if (s.overlay)
-      to_encap(p, s.remote);
-    else
-      router_to_port(p, s.in_port, s.vlan);
+    reply_to_sender(p, d, in.mac);
     return;
   }
   if (hop->kind == fib::NextHopKind::kDrop || hop->interface == fib::kAnyInterface) {
