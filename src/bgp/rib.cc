@@ -15,6 +15,7 @@ PathInfo path_info_from(const PathAttributes& attrs) {
     p.pmsi_endpoint = attrs.pmsi_tunnel->endpoint();
     p.pmsi_label = attrs.pmsi_tunnel->label;
   }
+  p.router_mac = attrs.router_mac();
   if (attrs.as_path) p.as_path = attrs.as_path->to_string();
   if (attrs.local_pref) p.local_pref = *attrs.local_pref;
   return p;
@@ -25,9 +26,18 @@ const VniConfig* EvpnRib::vni(uint32_t vni) const {
   return it == vni_index_.end() ? nullptr : &vnis_[it->second];
 }
 
-std::vector<uint32_t> EvpnRib::import_vnis(const PathInfo& path) const {
+const L3VniConfig* EvpnRib::l3vni(uint32_t vni) const {
+  for (const auto& v : l3vnis_)
+    if (v.vni == vni) return &v;
+  return nullptr;
+}
+
+namespace {
+
+template <class Vnis>
+std::vector<uint32_t> matching(const Vnis& vnis, const PathInfo& path) {
   std::vector<uint32_t> out;
-  for (const auto& v : vnis_) {
+  for (const auto& v : vnis) {
     bool match = std::any_of(
         path.route_targets.begin(), path.route_targets.end(), [&](const RouteTarget& rt) {
           return std::find(v.import_rts.begin(), v.import_rts.end(), rt) != v.import_rts.end();
@@ -37,9 +47,50 @@ std::vector<uint32_t> EvpnRib::import_vnis(const PathInfo& path) const {
   return out;
 }
 
-void EvpnRib::configure(std::vector<VniConfig> vnis, IpAddress local_vtep) {
+// Reports the difference between two counted sets as added / removed.
+template <class T>
+void diff_counted(const std::map<T, uint32_t>& before, const std::map<T, uint32_t>& after,
+                  std::vector<T>& added, std::vector<T>& removed) {
+  for (const auto& [k, n] : before)
+    if (!after.count(k)) removed.push_back(k);
+  for (const auto& [k, n] : after)
+    if (!before.count(k)) added.push_back(k);
+}
+
+// Counts one more (add) or one less reference to k; reports the first and last.
+template <class T>
+void count_ref(std::map<T, uint32_t>& refs, const T& k, bool add, std::vector<T>& added,
+               std::vector<T>& removed) {
+  if (add) {
+    if (refs[k]++ == 0) added.push_back(k);
+    return;
+  }
+  auto it = refs.find(k);
+  if (it == refs.end()) return;
+  if (--it->second == 0) {
+    refs.erase(it);
+    removed.push_back(k);
+  }
+}
+
+}  // namespace
+
+std::vector<uint32_t> EvpnRib::import_vnis(const PathInfo& path) const {
+  return matching(vnis_, path);
+}
+
+std::vector<uint32_t> EvpnRib::import_l3vnis(const PathInfo& path) const {
+  return matching(l3vnis_, path);
+}
+
+void EvpnRib::configure(std::vector<VniConfig> vnis, IpAddress local_vtep,
+                        std::vector<L3VniConfig> l3vnis) {
   // Import again from scratch, then report only the difference to what was installed.
   auto old_installed = std::move(mac_installed_);
+  auto old_ip = std::move(ip_installed_);
+  auto old_bind = std::move(bind_installed_);
+  ip_installed_.clear();
+  bind_installed_.clear();
   std::set<FloodKey> old_flood;
   for (const auto& [k, n] : flood_refs_) old_flood.insert(k);
   ImportChanges pending = std::move(changes_);
@@ -51,6 +102,7 @@ void EvpnRib::configure(std::vector<VniConfig> vnis, IpAddress local_vtep) {
   vnis_ = std::move(vnis);
   vni_index_.clear();
   for (size_t i = 0; i < vnis_.size(); ++i) vni_index_[vnis_[i].vni] = i;
+  l3vnis_ = std::move(l3vnis);
   local_vtep_ = local_vtep;
 
   // Our own routes: every one is rebuilt (RDs and RTs may have changed).
@@ -63,7 +115,10 @@ void EvpnRib::configure(std::vector<VniConfig> vnis, IpAddress local_vtep) {
     else
       (it++)->second.advertised = false;
   }
+  for (auto it = local_ips_.begin(); it != local_ips_.end();)
+    it = vni(it->first.vni) ? std::next(it) : local_ips_.erase(it);
   rebuild_local_imet();
+  rebuild_local_prefixes();
 
   for (const auto& [peer, routes] : adj_in_)
     for (const auto& [route, path] : routes) import_path(peer, route, path, true);
@@ -71,6 +126,8 @@ void EvpnRib::configure(std::vector<VniConfig> vnis, IpAddress local_vtep) {
 
   // What re-import reported is replaced by the difference to what was installed.
   changes_ = std::move(pending);
+  diff_counted(old_ip, ip_installed_, changes_.routes_added, changes_.routes_removed);
+  diff_counted(old_bind, bind_installed_, changes_.bindings_added, changes_.bindings_removed);
   for (const auto& [key, inst] : old_installed) {
     auto it = mac_installed_.find(key);
     if (it == mac_installed_.end())
@@ -96,6 +153,20 @@ void EvpnRib::rebuild_local_imet() {
     ImetRoute r{v.rd, 0, local_vtep_};
     set_local_route(r, LocalRoute{v.vni, std::nullopt});
   }
+}
+
+void EvpnRib::rebuild_local_prefixes() {
+  if (local_vtep_.is_unspecified()) return;
+  for (const auto& v : l3vnis_)
+    for (const IpPrefix& p : v.advertise) {
+      IpPrefixRoute r;
+      r.rd = v.rd;
+      r.prefix = p.masked();
+      r.gateway = IpAddress{};
+      r.gateway.v6 = p.addr.v6;
+      r.label = v.vni;
+      set_local_route(r, LocalRoute{v.vni, std::nullopt});
+    }
 }
 
 void EvpnRib::update(PeerId peer, const EvpnRoute& route, const PathInfo& path) {
@@ -158,8 +229,13 @@ void EvpnRib::import_path(PeerId peer, const EvpnRoute& route, const PathInfo& p
     }
     return;
   }
+  if (std::holds_alternative<IpPrefixRoute>(route)) {
+    import_ip(peer, route, path, add);
+    return;
+  }
   if (const auto* mac = std::get_if<MacIpRoute>(&route)) {
     if (!path.next_hop || *path.next_hop == local_vtep_) return;
+    if (mac->ip) import_ip(peer, route, path, add);
     uint32_t seq = path.mac_mobility ? path.mac_mobility->sequence : 0;
     bool sticky = path.mac_mobility && path.mac_mobility->sticky;
     for (uint32_t v : import_vnis(path)) {
@@ -175,6 +251,31 @@ void EvpnRib::import_path(PeerId peer, const EvpnRoute& route, const PathInfo& p
       reselect(key);
     }
   }
+}
+
+void EvpnRib::import_ip(PeerId peer, const EvpnRoute& route, const PathInfo& path, bool add) {
+  if (!path.next_hop || *path.next_hop == local_vtep_ || path.next_hop->is_unspecified()) return;
+  const IpAddress vtep = *path.next_hop;
+  if (const auto* m = std::get_if<MacIpRoute>(&route)) {
+    // The binding, for ARP/ND suppression in each L2 VNI the route is imported into.
+    for (uint32_t v : import_vnis(path))
+      count_ref(bind_installed_, BindingChange{peer, v, *m->ip, m->mac}, add,
+                changes_.bindings_added, changes_.bindings_removed);
+    // The host route: only with an L3 VNI label and the router MAC to send to.
+    if (!m->label2 || !path.router_mac) return;
+    IpPrefix host{*m->ip, static_cast<uint8_t>(m->ip->v6 ? 128 : 32)};
+    for (uint32_t v : import_l3vnis(path))
+      count_ref(ip_installed_, IpRouteChange{peer, v, host, vtep, *path.router_mac}, add,
+                changes_.routes_added, changes_.routes_removed);
+    return;
+  }
+  const auto& p = std::get<IpPrefixRoute>(route);
+  // A gateway address or an ESI (recursive resolution, RFC 9136 §4.4) is not
+  // followed: only prefixes reached directly at the next hop's router MAC.
+  if (!path.router_mac || !p.gateway.is_unspecified()) return;
+  for (uint32_t v : import_l3vnis(path))
+    count_ref(ip_installed_, IpRouteChange{peer, v, p.prefix.masked(), vtep, *path.router_mac}, add,
+              changes_.routes_added, changes_.routes_removed);
 }
 
 void EvpnRib::reselect(const MacKey& key) {
@@ -194,11 +295,13 @@ void EvpnRib::reselect(const MacKey& key) {
     if (remote_wins && local.advertised) {
       set_local_route(local_mac_route(key), std::nullopt);
       local.advertised = false;
+      sync_local_macips(key);
     } else if (!remote_wins && !local.advertised) {
       LocalRoute lr{key.vni, std::nullopt};
       if (local.sequence > 0) lr.mac_mobility = MacMobility{false, local.sequence};
       set_local_route(local_mac_route(key), lr);
       local.advertised = true;
+      sync_local_macips(key);
     }
   }
   auto inst = mac_installed_.find(key);
@@ -270,16 +373,75 @@ void EvpnRib::remove_local_mac(const MacKey& key) {
   if (it == local_macs_.end()) return;
   if (it->second.advertised) set_local_route(local_mac_route(key), std::nullopt);
   local_macs_.erase(it);
+  sync_local_macips(key);
   reselect(key);
+}
+
+void EvpnRib::withdraw_local_macip(const MacKey& key, const IpAddress& ip) {
+  // Both forms: with the VNI's L3 VNI label and without (configure() rebuilds
+  // every local route, so no older label can be left).
+  MacIpRoute r = std::get<MacIpRoute>(local_mac_route(key));
+  r.ip = ip;
+  set_local_route(r, std::nullopt);
+  if (const VniConfig* v = vni(key.vni); v && v->l3vni) {
+    r.label2 = *v->l3vni;
+    set_local_route(r, std::nullopt);
+  }
+}
+
+void EvpnRib::sync_local_macips(const MacKey& key) {
+  auto ips = local_ips_.find(key);
+  if (ips == local_ips_.end()) return;
+  auto lm = local_macs_.find(key);
+  const bool on = lm != local_macs_.end() && lm->second.advertised;
+  const VniConfig* v = vni(key.vni);
+  for (const IpAddress& ip : ips->second) {
+    if (!on) {
+      withdraw_local_macip(key, ip);
+      continue;
+    }
+    MacIpRoute r = std::get<MacIpRoute>(local_mac_route(key));
+    r.ip = ip;
+    if (v && v->l3vni && l3vni(*v->l3vni)) r.label2 = *v->l3vni;
+    LocalRoute lr{key.vni, std::nullopt};
+    if (lm->second.sequence > 0) lr.mac_mobility = MacMobility{false, lm->second.sequence};
+    set_local_route(r, lr);
+  }
+}
+
+void EvpnRib::set_local_macips(const std::set<MacIp>& bindings) {
+  std::map<MacKey, std::set<IpAddress>> want;
+  for (const auto& [v, mac, ip] : bindings)
+    if (vni(v)) want[MacKey{v, mac.to_u64()}].insert(ip);
+  if (want == local_ips_) return;
+  // Withdraw what is no longer bound, then advertise the new set.
+  for (const auto& [key, ips] : local_ips_) {
+    auto w = want.find(key);
+    for (const IpAddress& ip : ips)
+      if (w == want.end() || !w->second.count(ip)) withdraw_local_macip(key, ip);
+  }
+  local_ips_ = std::move(want);
+  for (const auto& [key, ips] : local_ips_) sync_local_macips(key);
 }
 
 PathAttributes EvpnRib::export_attributes(const EvpnRoute& route, const LocalRoute& local) const {
   PathAttributes a;
   a.origin = Origin::kIgp;
   std::vector<ExtCommunity> ext;
-  if (const VniConfig* v = vni(local.vni))
-    for (const auto& rt : v->export_rts) ext.push_back(rt.to_ext_community());
+  // The IP-VRF whose RTs and router MAC the route carries: a type-5 route's own,
+  // a MAC+IP route's second label (RFC 9135 §5.1.1).
+  const L3VniConfig* l3 = nullptr;
+  if (const auto* p = std::get_if<IpPrefixRoute>(&route)) {
+    l3 = l3vni(p->label);
+  } else {
+    if (const VniConfig* v = vni(local.vni))
+      for (const auto& rt : v->export_rts) ext.push_back(rt.to_ext_community());
+    if (const auto* m = std::get_if<MacIpRoute>(&route); m && m->label2) l3 = l3vni(*m->label2);
+  }
+  if (l3)
+    for (const auto& rt : l3->export_rts) ext.push_back(rt.to_ext_community());
   ext.push_back(encapsulation_community(kTunnelTypeVxlan));
+  if (l3) ext.push_back(router_mac_community(l3->router_mac));
   if (local.mac_mobility) ext.push_back(mac_mobility_community(*local.mac_mobility));
   a.ext_communities = std::move(ext);
   if (std::holds_alternative<ImetRoute>(route))

@@ -22,6 +22,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -38,7 +39,21 @@ struct VniConfig {
   RouteDistinguisher rd;
   std::vector<RouteTarget> import_rts;
   std::vector<RouteTarget> export_rts;
+  // The L3 VNI of the router with an interface in this network (symmetric IRB):
+  // our MAC+IP routes carry it as the second label, with its RTs and router MAC.
+  std::optional<uint32_t> l3vni;
   bool operator==(const VniConfig&) const = default;
+};
+
+// A local IP-VRF (RFC 9135 §5, RFC 9136): a router's L3 VNI.
+struct L3VniConfig {
+  uint32_t vni = 0;
+  RouteDistinguisher rd;
+  std::vector<RouteTarget> import_rts;
+  std::vector<RouteTarget> export_rts;
+  MacAddress router_mac;            // sent as the EVPN Router's MAC extended community
+  std::vector<IpPrefix> advertise;  // originated as type-5 routes
+  bool operator==(const L3VniConfig&) const = default;
 };
 
 // What the RIB keeps of a received path.
@@ -49,6 +64,7 @@ struct PathInfo {
   std::optional<uint16_t> encapsulation;
   std::optional<IpAddress> pmsi_endpoint;
   uint32_t pmsi_label = 0;
+  std::optional<MacAddress> router_mac;
   std::string as_path;  // text, for show
   uint32_t local_pref = 100;
   bool operator==(const PathInfo&) const = default;
@@ -73,14 +89,40 @@ struct FloodChange {
   IpAddress vtep;
   bool operator==(const FloodChange&) const = default;
 };
+// A route into an IP-VRF (symmetric IRB): a type-5 prefix, or the host route
+// of a type-2 MAC+IP with an L3 VNI label, reached at vtep with inner
+// destination MAC router_mac in the L3 VNI. One per path: several peers or
+// VTEPs may send the same prefix (the owner makes ECMP of them).
+struct IpRouteChange {
+  PeerId peer = 0;
+  uint32_t l3vni = 0;
+  IpPrefix prefix;
+  IpAddress vtep;
+  MacAddress router_mac;
+  auto operator<=>(const IpRouteChange&) const = default;
+};
+// A remote host's IP-MAC binding in a local L2 VNI (type-2 MAC+IP), for ARP/ND
+// suppression.
+struct BindingChange {
+  PeerId peer = 0;
+  uint32_t vni = 0;
+  IpAddress ip;
+  MacAddress mac;
+  auto operator<=>(const BindingChange&) const = default;
+};
 struct ImportChanges {
   std::vector<MacChange> macs_installed;  // new, or replacing the previous VTEP
   std::vector<MacChange> macs_removed;
   std::vector<FloodChange> flood_added;
   std::vector<FloodChange> flood_removed;
+  std::vector<IpRouteChange> routes_added;
+  std::vector<IpRouteChange> routes_removed;
+  std::vector<BindingChange> bindings_added;
+  std::vector<BindingChange> bindings_removed;
   bool empty() const {
     return macs_installed.empty() && macs_removed.empty() && flood_added.empty() &&
-           flood_removed.empty();
+           flood_removed.empty() && routes_added.empty() && routes_removed.empty() &&
+           bindings_added.empty() && bindings_removed.empty();
   }
 };
 
@@ -101,11 +143,14 @@ struct ExportChanges {
 class EvpnRib {
  public:
   // ---- configuration ----
-  // The local VNIs, and our VTEP address (type-3 originator and next hop). Routes
-  // already received are imported again under the new VNI set.
-  void configure(std::vector<VniConfig> vnis, IpAddress local_vtep);
+  // The local VNIs, our VTEP address (type-3 originator and next hop) and the
+  // IP-VRFs. Routes already received are imported again under the new sets.
+  void configure(std::vector<VniConfig> vnis, IpAddress local_vtep,
+                 std::vector<L3VniConfig> l3vnis = {});
   const std::vector<VniConfig>& vnis() const { return vnis_; }
   const VniConfig* vni(uint32_t vni) const;
+  const std::vector<L3VniConfig>& l3vnis() const { return l3vnis_; }
+  const L3VniConfig* l3vni(uint32_t vni) const;
   IpAddress local_vtep() const { return local_vtep_; }
 
   // ---- received routes ----
@@ -126,6 +171,11 @@ class EvpnRib {
   void set_local_mac(uint32_t vni, MacAddress mac, bool present);
   // nullopt: not a local MAC; else whether our route for it is advertised
   // (false while a remote path of a higher sequence wins).
+  // The complete set of local hosts' IP-MAC bindings (vni, mac, ip): each is
+  // advertised as a MAC+IP route while its MAC's own route is (RFC 7432 §7.2;
+  // with the VNI's L3 VNI as second label, RFC 9135 §5.1).
+  using MacIp = std::tuple<uint32_t, MacAddress, IpAddress>;
+  void set_local_macips(const std::set<MacIp>& bindings);
   std::optional<bool> local_mac_advertised(uint32_t vni, MacAddress mac) const {
     auto it = local_macs_.find(MacKey{vni, mac.to_u64()});
     if (it == local_macs_.end()) return std::nullopt;
@@ -143,6 +193,8 @@ class EvpnRib {
 
   // The VNIs a path is imported into (route targets matched against import RTs).
   std::vector<uint32_t> import_vnis(const PathInfo& path) const;
+  // The IP-VRFs (L3 VNIs) a path is imported into.
+  std::vector<uint32_t> import_l3vnis(const PathInfo& path) const;
 
  private:
   struct MacKey {
@@ -175,9 +227,17 @@ class EvpnRib {
   void set_local_route(const EvpnRoute& route, std::optional<LocalRoute> value);
   EvpnRoute local_mac_route(const MacKey& key) const;
   void rebuild_local_imet();
+  void rebuild_local_prefixes();
+  void sync_local_macips(const MacKey& key);
+  void withdraw_local_macip(const MacKey& key, const IpAddress& ip);
+  void import_ip(PeerId peer, const EvpnRoute& route, const PathInfo& path, bool add);
 
   std::vector<VniConfig> vnis_;
   std::map<uint32_t, size_t> vni_index_;
+  std::vector<L3VniConfig> l3vnis_;
+  std::map<MacKey, std::set<IpAddress>> local_ips_;  // local MAC -> its IPs
+  std::map<IpRouteChange, uint32_t> ip_installed_;   // counted: several routes, one path
+  std::map<BindingChange, uint32_t> bind_installed_;
   IpAddress local_vtep_;
   std::map<PeerId, std::map<EvpnRoute, PathInfo>> adj_in_;
   std::map<MacKey, std::vector<Candidate>> mac_candidates_;

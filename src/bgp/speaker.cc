@@ -105,8 +105,9 @@ Status Speaker::configure(const SpeakerConfig& next) {
         std::make_unique<Session>(static_cast<SessionHost&>(*this), next_id_++, nb));
     sessions_.back()->start();
   }
-  if (!(rib_.vnis() == next.vnis) || !(rib_.local_vtep() == next.local_address))
-    rib_.configure(next.vnis, next.local_address);
+  if (!(rib_.vnis() == next.vnis) || !(rib_.local_vtep() == next.local_address) ||
+      !(rib_.l3vnis() == next.l3vnis))
+    rib_.configure(next.vnis, next.local_address, next.l3vnis);
   if (next.listen && listen_fd_ < 0) open_listener();
   if (!next.listen) close_listener();
   flush_rib();
@@ -249,6 +250,11 @@ void Speaker::set_local_macs(const std::set<std::pair<uint32_t, MacAddress>>& ma
 
 void Speaker::update_local_macs(const std::vector<LocalMacChange>& changes) {
   for (const auto& c : changes) rib_.set_local_mac(c.vni, c.mac, c.present);
+  flush_rib();
+}
+
+void Speaker::set_local_macips(const std::set<EvpnRib::MacIp>& bindings) {
+  rib_.set_local_macips(bindings);
   flush_rib();
 }
 

@@ -49,6 +49,7 @@ struct SpeakerConfig {
   uint32_t connect_retry_s = 10;
   std::vector<NeighborConfig> neighbors;
   std::vector<VniConfig> vnis;
+  std::vector<L3VniConfig> l3vnis;  // IP-VRFs (symmetric IRB)
   bool operator==(const SpeakerConfig&) const = default;
 };
 
@@ -103,6 +104,8 @@ class Speaker final : private SessionHost {
     bool present = false;
   };
   void update_local_macs(const std::vector<LocalMacChange>& changes);
+  // Local hosts' IP-MAC bindings (see EvpnRib::set_local_macips); changes go out at once.
+  void set_local_macips(const std::set<EvpnRib::MacIp>& bindings);
 
   std::vector<PeerStatus> peers() const;
   const EvpnRib& rib() const { return rib_; }

@@ -109,11 +109,22 @@ struct Route {
 struct Router {
   std::string name;
   std::string tenant;
+  // Symmetric IRB (RFC 9135): routed traffic to and from remote VTEPs crosses
+  // the fabric in this VNI, addressed to each gateway's router MAC.
   std::optional<uint32_t> l3_vni;
+  std::optional<MacAddress> router_mac;  // default: derived from name and vtep.source
+  bool advertise_connected = false;      // EVPN type-5 routes for the connected subnets
   std::vector<RouterInterface> interfaces;
   std::vector<Route> routes;
   bool operator==(const Router&) const = default;
 };
+
+// The network a router's L3 VNI is in the data plane: no attachments, no
+// flooding, the router's interface (its router MAC, no address) the only
+// local member. '/' is not allowed in names, so it never meets a configured one.
+inline std::string l3vni_network_name(const std::string& router) {
+  return router + "/l3vni";
+}
 
 struct EvpnNeighbor {
   IpAddress address;

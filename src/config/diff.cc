@@ -236,8 +236,13 @@ std::vector<std::string> diff(const Config& a, const Config& b) {
                ")";
       },
       [](const Router& x, const Router& y, Lines& l) {
-        field_changes({{"tenant", x.tenant}, {"l3-vni", str(x.l3_vni)}},
-                      {{"tenant", y.tenant}, {"l3-vni", str(y.l3_vni)}}, l);
+        auto fields = [](const Router& r) -> Fields {
+          return {{"tenant", r.tenant},
+                  {"l3-vni", str(r.l3_vni)},
+                  {"router-mac", r.router_mac ? r.router_mac->to_string() : "none"},
+                  {"advertise-connected", str(r.advertise_connected)}};
+        };
+        field_changes(fields(x), fields(y), l);
         keyed_changes(interface_items(x), interface_items(y), l);
         keyed_changes(route_items(x), route_items(y), l);
       },

@@ -73,11 +73,14 @@ nlohmann::json to_json(const Config& c) {
     json routes = json::array();
     for (const auto& rt : r.routes)
       routes.push_back({{"prefix", rt.prefix.to_string()}, {"via", ip_list(rt.via)}});
-    j["routers"].push_back({{"name", r.name},
-                            {"tenant", r.tenant},
-                            {"l3_vni", r.l3_vni ? json(*r.l3_vni) : json(nullptr)},
-                            {"interfaces", std::move(ifs)},
-                            {"routes", std::move(routes)}});
+    j["routers"].push_back(
+        {{"name", r.name},
+         {"tenant", r.tenant},
+         {"l3_vni", r.l3_vni ? json(*r.l3_vni) : json(nullptr)},
+         {"router_mac", r.router_mac ? json(r.router_mac->to_string()) : json(nullptr)},
+         {"advertise_connected", r.advertise_connected},
+         {"interfaces", std::move(ifs)},
+         {"routes", std::move(routes)}});
   }
   if (c.evpn) {
     json nbs = json::array();

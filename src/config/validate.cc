@@ -562,6 +562,13 @@ Status validate(const Config& c) {
       if (const std::string* o = vnis.claim(*r.l3_vni, "router " + r.name))
         return err(path + ".l3-vni", std::to_string(*r.l3_vni) + " is already used by " + *o);
     }
+    if (r.router_mac && (r.router_mac->is_zero() || r.router_mac->is_multicast()))
+      return err(path + ".router-mac", r.router_mac->to_string() + " is not a unicast MAC");
+    if (r.router_mac && !r.l3_vni)
+      return err(path + ".router-mac", "a router MAC is used only with an l3-vni");
+    if (r.advertise_connected && (!r.l3_vni || !c.evpn))
+      return err(path + ".advertise-connected",
+                 "type-5 routes need an l3-vni and the evpn section");
     if (auto s = check_router(r, path, networks, tenants); !s) return s;
   }
 

@@ -398,12 +398,17 @@ Route read_route(const YAML::Node& n, const std::string& path) {
 }
 
 Router read_router(const YAML::Node& n, const std::string& path) {
-  Object o(n, path, {"name", "tenant", "l3-vni", "interfaces", "routes"});
+  Object o(
+      n, path,
+      {"name", "tenant", "l3-vni", "router-mac", "advertise-connected", "interfaces", "routes"});
   Router r;
   r.name = name(o.required("name"), o.path("name"));
   r.tenant = name(o.required("tenant"), o.path("tenant"));
   if (o.has("l3-vni"))
     r.l3_vni = static_cast<uint32_t>(number(o.get("l3-vni"), o.path("l3-vni"), 1, kMaxVni));
+  if (o.has("router-mac")) r.router_mac = mac(o.get("router-mac"), o.path("router-mac"));
+  if (o.has("advertise-connected"))
+    r.advertise_connected = boolean(o.get("advertise-connected"), o.path("advertise-connected"));
   each(o.get("interfaces"), o.path("interfaces"), [&](const YAML::Node& e, const std::string& p) {
     r.interfaces.push_back(read_interface(e, p));
   });
@@ -862,6 +867,8 @@ std::string to_yaml(const Config& c) {
     rest << YAML::Key << "name" << YAML::Value << r.name;
     rest << YAML::Key << "tenant" << YAML::Value << r.tenant;
     if (r.l3_vni) rest << YAML::Key << "l3-vni" << YAML::Value << *r.l3_vni;
+    if (r.router_mac) rest << YAML::Key << "router-mac" << YAML::Value << r.router_mac->to_string();
+    if (r.advertise_connected) rest << YAML::Key << "advertise-connected" << YAML::Value << true;
     rest << YAML::Key << "interfaces" << YAML::Value << YAML::BeginSeq;
     for (const auto& i : r.interfaces) {
       rest << YAML::BeginMap << YAML::Key << "network" << YAML::Value << i.network;

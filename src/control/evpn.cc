@@ -53,9 +53,14 @@ json route_json(const bgp::EvpnRoute& r) {
     j["mac"] = m->mac.to_string();
     j["ip"] = m->ip ? json(m->ip->to_string()) : json(nullptr);
     j["ethernet_tag"] = m->ethernet_tag;
+    j["l3_vni"] = m->label2 ? json(*m->label2) : json(nullptr);
   } else if (const auto* i = std::get_if<bgp::ImetRoute>(&r)) {
     j["originator"] = i->originator.to_string();
     j["ethernet_tag"] = i->ethernet_tag;
+  } else if (const auto* p = std::get_if<bgp::IpPrefixRoute>(&r)) {
+    j["ip_prefix"] = p->prefix.to_string();
+    j["gateway"] = p->gateway.to_string();
+    j["ethernet_tag"] = p->ethernet_tag;
   }
   return j;
 }
@@ -98,43 +103,65 @@ Result<std::optional<bgp::SpeakerConfig>> EvpnAgent::speaker_config(const config
   s.hold_time = e.hold_time;
   s.connect_retry_s = e.connect_retry;
   for (const auto& nb : e.neighbors) s.neighbors.push_back({nb.address, nb.remote_as});
-  std::map<uint32_t, const config::EvpnVni*> configured;
-  for (const auto& v : e.vnis) configured[v.vni] = &v;
+  std::map<uint32_t, size_t> configured;
+  for (size_t i = 0; i < e.vnis.size(); ++i) configured[e.vnis[i].vni] = i;
+  // FRR's values unless evpn.vnis sets them: RD router-id:index, RT asn:vni.
   uint16_t index = 0;
+  auto settings = [&](uint32_t vni, bgp::RouteDistinguisher& rd,
+                      std::vector<bgp::RouteTarget>& import_rts,
+                      std::vector<bgp::RouteTarget>& export_rts) -> Status {
+    rd = bgp::derive_rd(s.router_id, ++index);
+    import_rts = export_rts = {bgp::derive_rt(e.asn, vni)};
+    auto it = configured.find(vni);
+    if (it == configured.end()) return {};
+    const config::EvpnVni& cv = e.vnis[it->second];
+    std::string path = "evpn.vnis[" + std::to_string(it->second) + "]";
+    if (!cv.rd.empty()) {
+      auto parsed = bgp::RouteDistinguisher::parse(cv.rd);
+      if (!parsed) return make_error(path + ".rd: '" + cv.rd + "' is not a route distinguisher");
+      rd = *parsed;
+    }
+    auto both = parse_rts(cv.route_targets, path + ".route-targets");
+    if (!both) return both.error();
+    auto imp = parse_rts(cv.import_route_targets, path + ".import-route-targets");
+    if (!imp) return imp.error();
+    auto exp = parse_rts(cv.export_route_targets, path + ".export-route-targets");
+    if (!exp) return exp.error();
+    if (!both->empty() || !imp->empty()) {
+      import_rts = *both;
+      import_rts.insert(import_rts.end(), imp->begin(), imp->end());
+    }
+    if (!both->empty() || !exp->empty()) {
+      export_rts = *both;
+      export_rts.insert(export_rts.end(), exp->begin(), exp->end());
+    }
+    return {};
+  };
+  // The L3 VNI of the router with an interface in each network.
+  std::map<std::string, uint32_t> l3_of_network;
+  for (const auto& r : c.routers)
+    if (r.l3_vni)
+      for (const auto& i : r.interfaces) l3_of_network[i.network] = *r.l3_vni;
   for (const auto& n : c.networks) {
     if (!n.vni) continue;
-    ++index;
     bgp::VniConfig v;
     v.vni = *n.vni;
-    v.rd = bgp::derive_rd(s.router_id, index);
-    v.import_rts = v.export_rts = {bgp::derive_rt(e.asn, v.vni)};
-    if (auto it = configured.find(v.vni); it != configured.end()) {
-      const config::EvpnVni& cv = *it->second;
-      size_t pos = 0;
-      for (size_t i = 0; i < e.vnis.size(); ++i)
-        if (&e.vnis[i] == &cv) pos = i;
-      std::string path = "evpn.vnis[" + std::to_string(pos) + "]";
-      if (!cv.rd.empty()) {
-        auto rd = bgp::RouteDistinguisher::parse(cv.rd);
-        if (!rd) return make_error(path + ".rd: '" + cv.rd + "' is not a route distinguisher");
-        v.rd = *rd;
-      }
-      auto both = parse_rts(cv.route_targets, path + ".route-targets");
-      if (!both) return both.error();
-      auto imp = parse_rts(cv.import_route_targets, path + ".import-route-targets");
-      if (!imp) return imp.error();
-      auto exp = parse_rts(cv.export_route_targets, path + ".export-route-targets");
-      if (!exp) return exp.error();
-      if (!both->empty() || !imp->empty()) {
-        v.import_rts = *both;
-        v.import_rts.insert(v.import_rts.end(), imp->begin(), imp->end());
-      }
-      if (!both->empty() || !exp->empty()) {
-        v.export_rts = *both;
-        v.export_rts.insert(v.export_rts.end(), exp->begin(), exp->end());
-      }
-    }
+    if (auto st = settings(v.vni, v.rd, v.import_rts, v.export_rts); !st) return st.error();
+    if (auto it = l3_of_network.find(n.name); it != l3_of_network.end()) v.l3vni = it->second;
     s.vnis.push_back(std::move(v));
+  }
+  for (const auto& r : c.routers) {
+    if (!r.l3_vni) continue;
+    bgp::L3VniConfig v;
+    v.vni = *r.l3_vni;
+    if (auto st = settings(v.vni, v.rd, v.import_rts, v.export_rts); !st) return st.error();
+    v.router_mac = dataplane::l3vni_router_mac(r, c);
+    if (r.advertise_connected) {
+      std::set<IpPrefix> prefixes;
+      for (const auto& i : r.interfaces) prefixes.insert(i.address.masked());
+      v.advertise.assign(prefixes.begin(), prefixes.end());
+    }
+    s.l3vnis.push_back(std::move(v));
   }
   return std::optional<bgp::SpeakerConfig>(std::move(s));
 }
@@ -187,7 +214,16 @@ void EvpnAgent::poll() {
     // a configuration that left EVPN alone may still have changed attachments.
     if (running_ && scans == scans_) scan_local_macs();
   }
-  if (running_) follow_fdb_changes();
+  if (running_) {
+    follow_fdb_changes();
+    // The neighbour table has no change events: local bindings are re-read every
+    // second (only the networks of routers, so a few thousand entries at most).
+    uint64_t now = clock_();
+    if (now - bindings_scanned_at_ >= 1000) {
+      bindings_scanned_at_ = now;
+      scan_local_bindings();
+    }
+  }
   // Always: the speaker's wake timer must be read even with EVPN off, or its fd stays
   // readable and the control loop spins on it.
   speaker_.poll();
@@ -252,6 +288,123 @@ void EvpnAgent::scan_local_macs() {
   speaker_.set_local_macs(local);
 }
 
+void EvpnAgent::scan_local_bindings() {
+  auto snap = dp_.snapshot();
+  if (!snap || !applied_) return;
+  const dataplane::RouterTable* rt = dp_.router().current();
+  if (!rt) return;
+  std::set<bgp::EvpnRib::MacIp> bindings;
+  for (const dataplane::NeighborView& v : dp_.router().neighbors().entries()) {
+    if (v.origin == dataplane::NeighborOrigin::kEvpn || v.network >= snap->network_count())
+      continue;
+    if (!rt->interface(v.network)) continue;
+    const auto& net = snap->network(v.network);
+    if (!net.present || net.vni == dataplane::kNone) continue;
+    auto e = dp_.fdb().get(v.network, v.mac);
+    if (!e || e->location.is_remote() || e->location == dataplane::kRouterLocation) continue;
+    if (e->type != dataplane::FdbType::kLearned && e->type != dataplane::FdbType::kStatic) continue;
+    bindings.emplace(net.vni, v.mac, v.ip);
+  }
+  speaker_.set_local_macips(bindings);
+}
+
+void EvpnAgent::apply_ip_routes(const bgp::ImportChanges& changes) {
+  if (changes.routes_added.empty() && changes.routes_removed.empty() &&
+      changes.bindings_added.empty() && changes.bindings_removed.empty())
+    return;
+  const config::Config* c = config_ ? config_() : nullptr;
+  auto snap = dp_.snapshot();
+  if (!c || !snap) return;
+  auto router_of = [&](uint32_t l3vni) -> const config::Router* {
+    for (const auto& r : c->routers)
+      if (r.l3_vni == l3vni) return &r;
+    return nullptr;
+  };
+  // The router MAC of a VTEP in an L3 VNI: a neighbour binding (the EVPN
+  // gateway resolves to it) and an FDB entry (the MAC is at the VTEP).
+  const Owner rmac_owner{Origin::kEvpn, "router-mac"};
+  auto rmac_ref = [&](uint32_t l3vni, const IpAddress& vtep, const MacAddress& mac, bool add) {
+    const config::Router* r = router_of(l3vni);
+    auto& macs = router_macs_[{l3vni, vtep}];
+    if (add) {
+      if (macs[mac]++ == 0 && r) {
+        (void)dp_.neighbor_add(config::l3vni_network_name(r->name), vtep, mac, "evpn");
+        auto st = ops_.add_remote_macs({RemoteMac{NetworkRef{"", l3vni}, mac, vtep}}, rmac_owner);
+        if (!st)
+          spdlog::warn("event=evpn_import op=router_mac vni={} vtep={} error=\"{}\"", l3vni,
+                       vtep.to_string(), st.error().message);
+      }
+      return;
+    }
+    auto it = macs.find(mac);
+    if (it == macs.end() || --it->second) return;
+    macs.erase(it);
+    if (r) {
+      (void)ops_.remove_remote_macs({RemoteMac{NetworkRef{"", l3vni}, mac, vtep}}, rmac_owner);
+      if (macs.empty())
+        (void)dp_.neighbor_remove(config::l3vni_network_name(r->name), vtep);
+      else  // another router MAC for the same VTEP (a change in flight): use it
+        (void)dp_.neighbor_add(config::l3vni_network_name(r->name), vtep, macs.begin()->first,
+                               "evpn");
+    }
+    if (macs.empty()) router_macs_.erase({l3vni, vtep});
+  };
+  std::set<std::pair<uint32_t, IpPrefix>> touched;
+  for (const auto& ch : changes.routes_removed) {
+    auto it = ip_paths_.find({ch.l3vni, ch.prefix});
+    if (it == ip_paths_.end()) continue;
+    auto p = it->second.find({ch.vtep, ch.router_mac});
+    if (p == it->second.end()) continue;
+    it->second.erase(p);
+    rmac_ref(ch.l3vni, ch.vtep, ch.router_mac, false);
+    touched.insert(it->first);
+  }
+  for (const auto& ch : changes.routes_added) {
+    // An IPv6 prefix through an IPv4 VTEP (or the reverse) would need a gateway of
+    // the other family: not supported by the router stage, left out.
+    if (ch.prefix.addr.v6 != ch.vtep.v6) continue;
+    ip_paths_[{ch.l3vni, ch.prefix}].insert({ch.vtep, ch.router_mac});
+    rmac_ref(ch.l3vni, ch.vtep, ch.router_mac, true);
+    touched.insert({ch.l3vni, ch.prefix});
+  }
+  for (const auto& key : touched) {
+    const config::Router* r = router_of(key.first);
+    auto it = ip_paths_.find(key);
+    std::vector<IpAddress> vteps;
+    if (it != ip_paths_.end())
+      for (const auto& [vtep, mac] : it->second) vteps.push_back(vtep);
+    if (it != ip_paths_.end() && it->second.empty()) ip_paths_.erase(it);
+    if (r) dp_.set_evpn_route(r->name, key.second, std::move(vteps));
+  }
+  if (!touched.empty()) dp_.flush_evpn_routes();
+
+  // Bindings for ARP/ND suppression in the L2 networks.
+  auto network_name = [&](uint32_t vni) -> std::string {
+    uint32_t n = snap->network_by_vni(vni);
+    return n == dataplane::kNone ? std::string() : snap->network(n).name;
+  };
+  for (const auto& b : changes.bindings_removed) {
+    auto it = bindings_.find({b.vni, b.ip});
+    if (it == bindings_.end()) continue;
+    auto m = it->second.find(b.mac);
+    if (m == it->second.end() || --m->second) continue;
+    it->second.erase(m);
+    std::string name = network_name(b.vni);
+    if (name.empty()) continue;
+    if (it->second.empty()) {
+      (void)dp_.neighbor_remove(name, b.ip);
+      bindings_.erase(it);
+    } else {
+      (void)dp_.neighbor_add(name, b.ip, it->second.begin()->first, "evpn");
+    }
+  }
+  for (const auto& b : changes.bindings_added) {
+    if (bindings_[{b.vni, b.ip}][b.mac]++ != 0) continue;
+    std::string name = network_name(b.vni);
+    if (!name.empty()) (void)dp_.neighbor_add(name, b.ip, b.mac, "evpn");
+  }
+}
+
 void EvpnAgent::apply(const bgp::ImportChanges& changes) {
   // Grouped by owner (the peer whose route it is): one bulk call each.
   struct Batch {
@@ -296,6 +449,7 @@ void EvpnAgent::apply(const bgp::ImportChanges& changes) {
     run(
         b.macs_add, [&](const auto& e) { return ops_.add_remote_macs(e, owner); }, "add_mac");
   }
+  apply_ip_routes(changes);
 }
 
 json EvpnAgent::show_peers() const {
@@ -375,6 +529,7 @@ json EvpnAgent::show_routes(const EvpnRouteFilter& filter) const {
       json ext = json::array();
       for (const auto& rt : path.route_targets) ext.push_back("RT:" + rt.to_string());
       if (path.encapsulation) ext.push_back("ET:" + std::to_string(*path.encapsulation));
+      if (path.router_mac) ext.push_back("Rmac:" + path.router_mac->to_string());
       if (path.mac_mobility)
         ext.push_back("MM:" + std::to_string(path.mac_mobility->sequence) +
                       (path.mac_mobility->sticky ? ", sticky MAC" : ""));
@@ -385,6 +540,7 @@ json EvpnAgent::show_routes(const EvpnRouteFilter& filter) const {
       j["pmsi_endpoint"] =
           path.pmsi_endpoint ? json(path.pmsi_endpoint->to_string()) : json(nullptr);
       j["imported"] = rib.import_vnis(path);
+      j["imported_l3"] = rib.import_l3vnis(path);
       out.push_back(std::move(j));
     }
   }

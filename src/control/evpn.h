@@ -15,12 +15,24 @@
 //    batched and handled on the next poll (the speaker's epoll fd is readable at
 //    least every 100 ms). A local learn that takes over an EVPN entry (the host
 //    moved here, RFC 7432 §15) is advertised with sequence highest seen + 1;
+//  - symmetric IRB (RFC 9135/9136): a router with an l3-vni is an IP-VRF. Its
+//    connected subnets go out as type-5 routes when asked (advertise-connected),
+//    and the IP-MAC bindings of local hosts (the neighbour table, MAC local in
+//    the FDB) as type-2 MAC+IP routes with the L3 VNI as second label and the
+//    router MAC. Imported type-5 prefixes and MAC+IP host routes become the
+//    router's EVPN routes through its L3 VNI interface: a gateway per VTEP,
+//    whose router MAC is an EVPN neighbour binding and FDB entry in the L3
+//    VNI's network, so routing to them is the ordinary route-then-bridge path.
+//    MAC+IP routes also install their binding in the L2 network (ARP/ND
+//    suppression);
 //  - show: `vgwctl show evpn peers|routes`.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -85,6 +97,8 @@ class EvpnAgent final : public bgp::ImportSink {
  private:
   void scan_local_macs();
   void follow_fdb_changes();
+  void scan_local_bindings();
+  void apply_ip_routes(const bgp::ImportChanges& changes);
 
   Operations& ops_;
   dataplane::Dataplane& dp_;
@@ -99,6 +113,14 @@ class EvpnAgent final : public bgp::ImportSink {
   std::vector<std::pair<uint32_t, uint64_t>> fdb_pending_;  // (network, mac)
   bool fdb_flushed_ = false;  // a network was flushed: re-read every local MAC
   std::string last_error_;
+  uint64_t bindings_scanned_at_ = 0;  // ms
+  // Imported IP-VRF paths: (l3 vni, prefix) -> (vtep, router MAC), one per path.
+  std::map<std::pair<uint32_t, IpPrefix>, std::multiset<std::pair<IpAddress, MacAddress>>>
+      ip_paths_;
+  // Router MACs of remote VTEPs in each L3 VNI: (l3 vni, vtep) -> (router MAC -> paths).
+  std::map<std::pair<uint32_t, IpAddress>, std::map<MacAddress, uint32_t>> router_macs_;
+  // Imported bindings: (vni, ip) -> (mac -> paths).
+  std::map<std::pair<uint32_t, IpAddress>, std::map<MacAddress, uint32_t>> bindings_;
 };
 
 }  // namespace vgw::control

@@ -142,6 +142,13 @@ class Dataplane {
                       std::string_view origin);
   // Control thread: removes a binding; error if the network or binding is unknown.
   Status neighbor_remove(std::string_view network, IpAddress ip);
+  // Control thread: a router's EVPN route to these VTEPs (empty: removed), then
+  // flush_evpn_routes publishes every change in one swap (RouterPlane::flush_evpn).
+  void set_evpn_route(const std::string& router, const IpPrefix& prefix,
+                      std::vector<IpAddress> vteps) {
+    router_.set_evpn_route(router, prefix, std::move(vteps));
+  }
+  size_t flush_evpn_routes();
   uint32_t now() const { return clock_(); }
 
   // ---- Workers ----

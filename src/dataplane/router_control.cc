@@ -63,4 +63,9 @@ Status Dataplane::neighbor_remove(std::string_view network, IpAddress ip) {
   return {};
 }
 
+size_t Dataplane::flush_evpn_routes() {
+  if (!snapshot_) return 0;
+  return router_.flush_evpn(*snapshot_);
+}
+
 }  // namespace vgw::dataplane

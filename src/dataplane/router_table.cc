@@ -22,6 +22,11 @@ MacAddress default_router_mac(const std::string& router, const std::string& netw
   return m;
 }
 
+MacAddress l3vni_router_mac(const config::Router& r, const config::Config& cfg) {
+  if (r.router_mac) return *r.router_mac;
+  return default_router_mac(r.name, "l3vni@" + cfg.vtep.source.to_string());
+}
+
 namespace {
 
 // IP MTU of a network: what fits the underlay after VXLAN encapsulation, or
@@ -33,11 +38,24 @@ uint32_t network_mtu(const Snapshot& snap, uint32_t net) {
   return v.underlay_mtu > overhead ? v.underlay_mtu - overhead : 0;
 }
 
+// An EVPN route through the L3 VNI interface: a gateway per VTEP, resolved to
+// the VTEP's router MAC by the EVPN neighbour binding in that network. A route
+// the RIB refuses (a prefix a connected route already owns is fine: the
+// better source wins) is left out; EVPN may send anything.
+void add_evpn_route(fib::Fib& rib, const IpPrefix& prefix, const std::vector<IpAddress>& vteps,
+                    uint32_t l3) {
+  std::vector<fib::NextHop> hops;
+  for (const IpAddress& v : vteps) hops.push_back(fib::NextHop::via(v, l3));
+  if (hops.empty()) return;
+  (void)rib.add_route(prefix.masked(), fib::RouteSource::kEvpn, std::move(hops));
+}
+
 }  // namespace
 
 Result<std::shared_ptr<const RouterTable>> build_router_table(const config::Config& cfg,
                                                               const Snapshot& snap,
-                                                              std::vector<fib::Fib>* ribs) {
+                                                              std::vector<fib::Fib>* ribs,
+                                                              const EvpnRoutes* evpn) {
   auto t = std::make_shared<RouterTable>();
   size_t n_nets = snap.network_count();
   t->iface_by_network.assign(n_nets, kNone);
@@ -103,6 +121,18 @@ Result<std::shared_ptr<const RouterTable>> build_router_table(const config::Conf
       }
       if (!st) return make_error(fmt::format("{}: {}", where("address"), st.error().message));
     }
+    if (cr.l3_vni) {
+      // The L3 VNI interface: the router MAC, no address; EVPN routes point here.
+      uint32_t net = snap.network_by_name(config::l3vni_network_name(cr.name));
+      if (net == kNone)
+        return make_error(fmt::format("routers[{}].l3-vni: not in the snapshot", cr.name));
+      t->iface_by_network[net] = static_cast<uint32_t>(t->interfaces.size());
+      RouterInterfaceState& s = t->interfaces.emplace_back();
+      s.router = static_cast<uint32_t>(r);
+      s.mtu = network_mtu(snap, net);
+      s.mac = l3vni_router_mac(cr, cfg).to_u64();
+      t->suppress[net] = 0;
+    }
     for (size_t i = 0; i < cr.routes.size(); ++i) {
       const config::Route& route = cr.routes[i];
       std::vector<fib::NextHop> hops;
@@ -111,6 +141,11 @@ Result<std::shared_ptr<const RouterTable>> build_router_table(const config::Conf
       if (!st)
         return make_error(fmt::format("routers[{}].routes[{}].prefix: {}", cr.name,
                                       route.prefix.to_string(), st.error().message));
+    }
+    if (cr.l3_vni && evpn) {
+      uint32_t l3 = snap.network_by_name(config::l3vni_network_name(cr.name));
+      if (auto it = evpn->find(cr.name); it != evpn->end())
+        for (const auto& [prefix, vteps] : it->second) add_evpn_route(rib, prefix, vteps, l3);
     }
     auto built = rib.build();
     if (!built) return make_error(fmt::format("routers[{}]: {}", cr.name, built.error().message));
@@ -132,7 +167,7 @@ void RouterPlane::publish(std::shared_ptr<const RouterTable> t) {
 Result<RouterPlane::Prepared> RouterPlane::prepare(const config::Config& cfg,
                                                    const Snapshot& snap) const {
   Prepared p;
-  auto built = build_router_table(cfg, snap, &p.ribs);
+  auto built = build_router_table(cfg, snap, &p.ribs, &evpn_);
   if (!built) return built.error();
   p.table = std::move(*built);
   return p;
@@ -163,6 +198,49 @@ Status RouterPlane::commit(Prepared next, const Snapshot& snap, Fdb& fdb) {
     if (v.network >= snap.network_count() || !snap.network(v.network).present)
       neighbors_.remove(NeighborKey::make(v.network, v.ip));
   return {};
+}
+
+void RouterPlane::set_evpn_route(const std::string& router, const IpPrefix& prefix,
+                                 std::vector<IpAddress> vteps) {
+  std::sort(vteps.begin(), vteps.end());
+  vteps.erase(std::unique(vteps.begin(), vteps.end()), vteps.end());
+  auto& routes = evpn_[router];
+  auto it = routes.find(prefix);
+  if (vteps.empty()) {
+    if (it == routes.end()) return;
+    routes.erase(it);
+    if (routes.empty()) evpn_.erase(router);
+  } else {
+    if (it != routes.end() && it->second == vteps) return;
+    routes[prefix] = std::move(vteps);
+  }
+  evpn_dirty_.insert(router);
+}
+
+size_t RouterPlane::flush_evpn(const Snapshot& snap) {
+  if (evpn_dirty_.empty() || !table_) {
+    evpn_dirty_.clear();
+    return 0;
+  }
+  auto next = std::make_shared<RouterTable>(*table_);
+  size_t rebuilt = 0;
+  for (size_t r = 0; r < next->routers.size() && r < ribs_.size(); ++r) {
+    const std::string& name = next->routers[r].name;
+    if (!evpn_dirty_.count(name)) continue;
+    uint32_t l3 = snap.network_by_name(config::l3vni_network_name(name));
+    if (l3 == kNone) continue;  // no l3-vni: EVPN routes are not used
+    fib::Fib& rib = ribs_[r];
+    rib.remove_source(fib::RouteSource::kEvpn);
+    if (auto it = evpn_.find(name); it != evpn_.end())
+      for (const auto& [prefix, vteps] : it->second) add_evpn_route(rib, prefix, vteps, l3);
+    auto built = rib.build();
+    if (!built) continue;  // the previous table stays
+    next->routers[r].fib = std::move(*built);
+    ++rebuilt;
+  }
+  evpn_dirty_.clear();
+  if (rebuilt) publish(std::move(next));
+  return rebuilt;
 }
 
 size_t RouterPlane::age(uint32_t now) {

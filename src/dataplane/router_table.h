@@ -13,7 +13,9 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -46,8 +48,14 @@ struct RouterInterfaceState {
 
 struct RouterState {
   std::string name, tenant;
-  std::unique_ptr<const fib::FibTable> fib;
+  std::shared_ptr<const fib::FibTable> fib;  // shared by the tables of one configuration
 };
+
+// The routers' EVPN routes (symmetric IRB: type-5 prefixes and type-2 MAC+IP
+// host routes, RFC 9135/9136): per router name, prefix -> the VTEPs that
+// advertise it (ECMP over them). They live beside the configuration, so a
+// configuration change rebuilds each FIB with them.
+using EvpnRoutes = std::map<std::string, std::map<IpPrefix, std::vector<IpAddress>>>;
 
 struct RouterTable {
   std::vector<RouterState> routers;
@@ -71,11 +79,18 @@ struct RouterTable {
 // the same configuration uses the same MAC (anycast gateway).
 MacAddress default_router_mac(const std::string& router, const std::string& network);
 
+// A router's MAC in its L3 VNI (RFC 9135 router MAC): the configured one, else
+// derived from the router's name and the VTEP address, so it differs per gateway
+// (a remote VTEP keeps one FDB entry per router MAC) and survives restarts.
+MacAddress l3vni_router_mac(const config::Router& r, const config::Config& cfg);
+
 // The table for a configuration against a snapshot (network indices). Errors
 // name the router and field. ribs receives each router's RIB (for show routes).
+// evpn: routes added to routers with an l3-vni, through their L3 VNI interface.
 Result<std::shared_ptr<const RouterTable>> build_router_table(const config::Config& cfg,
                                                               const Snapshot& snap,
-                                                              std::vector<fib::Fib>* ribs);
+                                                              std::vector<fib::Fib>* ribs,
+                                                              const EvpnRoutes* evpn = nullptr);
 
 class RouterPlane {
  public:
@@ -112,6 +127,15 @@ class RouterPlane {
   }
   size_t age(uint32_t now);
 
+  // EVPN routes: sets a router's route for prefix to these VTEPs (empty:
+  // removes it). Nothing changes for the workers until flush_evpn.
+  void set_evpn_route(const std::string& router, const IpPrefix& prefix,
+                      std::vector<IpAddress> vteps);
+  // Rebuilds the FIBs of the routers whose EVPN routes changed and publishes
+  // them (one RCU swap). Returns how many routers were rebuilt.
+  size_t flush_evpn(const Snapshot& snap);
+  const EvpnRoutes& evpn_routes() const { return evpn_; }
+
   std::vector<RouteEntry> routes(const Snapshot& snap) const;
   std::vector<NeighborEntry> neighbor_entries(const Snapshot& snap, uint32_t now) const;
 
@@ -123,6 +147,8 @@ class RouterPlane {
   std::vector<fib::Fib> ribs_;
   NeighborTable neighbors_;
   std::vector<std::pair<uint32_t, uint64_t>> macs_;  // (network, router MAC) in the FDB
+  EvpnRoutes evpn_;
+  std::set<std::string> evpn_dirty_;  // routers whose EVPN routes changed since the flush
 };
 
 }  // namespace vgw::dataplane

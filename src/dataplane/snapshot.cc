@@ -282,6 +282,28 @@ Result<std::shared_ptr<const Snapshot>> build_snapshot(const config::Config& cfg
     }
   }
 
+  // Each router's L3 VNI (symmetric IRB): a network of its own, flooding nothing.
+  for (const config::Router& cr : cfg.routers) {
+    if (!cr.l3_vni) continue;
+    std::string name = config::l3vni_network_name(cr.name);
+    uint32_t idx = previous ? previous->network_by_name(name) : kNone;
+    if (idx == kNone) {
+      idx = static_cast<uint32_t>(t.networks.size());
+      t.networks.emplace_back().present = false;
+    }
+    if (idx >= kMaxNetworks)
+      return make_error(
+          fmt::format("routers[{}].l3-vni: more than {} networks", cr.name, kMaxNetworks));
+    indices.push_back(idx);
+    NetworkState& n = t.networks[idx];
+    n.present = true;
+    n.name = std::move(name);
+    n.tenant = cr.tenant;
+    n.flood = config::FloodMode::kNone;
+    n.vni = *cr.l3_vni;
+    vnis.emplace_back(*cr.l3_vni, idx);
+  }
+
   // Static remotes no longer referenced stay holes; the rest get next hops.
   for (size_t i = 0; i < remotes.size(); ++i) {
     Remote& r = remotes[i];

@@ -77,6 +77,9 @@ class EvpnFabric(topo.Fabric):
 
     # -- FRR ------------------------------------------------------------------
 
+    def zebra_conf(self) -> str:
+        return f"hostname kv\nlog file {self.frr_dir}/zebra.log\n"
+
     def bgpd_conf(self) -> str:
         lines = [
             "frr defaults datacenter",
@@ -108,7 +111,7 @@ class EvpnFabric(topo.Fabric):
         run_dir = Path("/var/run/frr") / self.frr_name  # -N's own default paths
         run_dir.mkdir(parents=True, exist_ok=True)
         shutil.chown(run_dir, "frr", "frr")
-        (d / "zebra.conf").write_text(f"hostname kv\nlog file {d}/zebra.log\n")
+        (d / "zebra.conf").write_text(self.zebra_conf())
         (d / "bgpd.conf").write_text(self.bgpd_conf())
         for f in ("zebra.conf", "bgpd.conf"):
             os.chmod(d / f, 0o644)

@@ -15,6 +15,7 @@ import os
 import shutil
 import signal
 import subprocess
+import time
 
 import pytest
 
@@ -206,3 +207,47 @@ def test_type2_type3_exchange_with_gobgp(fabric):
     f.kill_gobgpd()
     assert wait_for(lambda: mover() is None and not floods_to_kv(), timeout=HOLD + 5), f.fdb()
     assert f.vgw_peer()["state"] != "Established"
+
+
+MOVER_IP = "10.0.0.99"  # the MAC+IP binding only GoBGP knows
+
+
+@pytest.mark.vgwd
+def test_macip_binding_feeds_arp_suppression(fabric):
+    """A type-2 MAC+IP route installs its binding in the network's neighbour table
+    (origin evpn): h1's ARP request for that address is answered by vgw, and no ARP
+    crosses the underlay; withdrawn, the binding goes."""
+    f = fabric
+    cfg = f.config()
+    cfg["routers"] = [{"name": "blue-rtr", "tenant": "blue",
+                       "interfaces": [{"network": "web", "address": "10.0.0.254/24"}]}]
+    f.write_config(cfg)
+    f.ctl("apply", "-f", f.config_path)
+    assert wait_for(lambda: f.gobgp_state() == ESTABLISHED
+                    and f.vgw_peer()["state"] == "Established", timeout=30), (
+        f"vgw {f.vgw_peer()} gobgp {f.gobgp_state()}\n{f.gobgp_log()}\n{f.log_tail()}")
+    f.multicast("add")  # vgw floods to GoBGP's VTEP: an unsuppressed ARP would go there
+    f.gobgp("global", "rib", "-a", "evpn", "add", "macadv", MOVER, MOVER_IP, "etag", "0",
+            "label", topo.VNI, "rd", f.rd, "rt", f.rt, "encap", "vxlan")
+
+    def binding():
+        return [a for a in f.ctl("show", "arp") if a["ip"] == MOVER_IP]
+    got = wait_for(binding, timeout=10)
+    assert got, f"{f.ctl('show', 'arp')}\n{f.ctl('show', 'evpn', 'routes')}"
+    assert got[0]["mac"] == MOVER and got[0]["origin"] == "evpn" and got[0]["network"] == "web"
+
+    suppressed = f.ctl("show", "counters")["router"]["suppressed"]
+    cap = f.gw.popen("tshark", "-i", "u2", "-f", f"udp port {topo.VXLAN_PORT}", "-a",
+                     "duration:5", "-Y", "arp", "-T", "fields", "-e", "arp.dst.proto_ipv4",
+                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    time.sleep(2)
+    f.ping("h1", MOVER_IP, count=1, check=False)  # h1's kernel asks who has MOVER_IP
+    out, _ = cap.communicate(timeout=30)
+    neigh = f.h1.run("ip", "neigh", "show", MOVER_IP).stdout
+    assert MOVER in neigh.lower(), neigh
+    assert MOVER_IP not in out, f"ARP for {MOVER_IP} crossed the underlay: {out!r}"
+    assert f.ctl("show", "counters")["router"]["suppressed"] >= suppressed + 1
+
+    f.gobgp("global", "rib", "-a", "evpn", "del", "macadv", MOVER, MOVER_IP, "etag", "0",
+            "label", topo.VNI, "rd", f.rd)
+    assert wait_for(lambda: not binding(), timeout=10), f.ctl("show", "arp")

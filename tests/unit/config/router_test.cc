@@ -315,6 +315,39 @@ TEST(RouterYaml, ParseErrorsNameTheField) {
             "(e.g. 10.0.0.254/24): the interface's subnet is the connected route");
 }
 
+// Symmetric IRB settings: a router MAC and type-5 advertisement, both only with
+// an l3-vni (and type 5 with the evpn section), round-tripped and diffed.
+TEST(RouterL3Vni, RouterMacAndAdvertiseConnected) {
+  Config c = two_tenants();
+  Router& red = c.routers[1];
+  red.router_mac = mac("02:00:00:00:50:01");
+  red.advertise_connected = true;
+  EXPECT_EQ(error_of(c),
+            "routers[red-rtr].advertise-connected: type-5 routes need an l3-vni and the evpn "
+            "section");
+  c.evpn = Evpn{};
+  c.evpn->asn = 65000;
+  EXPECT_EQ(error_of(c), "(valid)");
+  std::string text = to_yaml(c);
+  auto back = load(text);
+  ASSERT_TRUE(back) << back.error().message << "\n" << text;
+  EXPECT_TRUE(*back == c) << text;
+  EXPECT_EQ(back->routers[1].router_mac, mac("02:00:00:00:50:01"));
+  EXPECT_TRUE(back->routers[1].advertise_connected);
+
+  Config d = c;
+  d.routers[1].router_mac = mac("01:00:00:00:50:01");
+  EXPECT_EQ(error_of(d), "routers[red-rtr].router-mac: 01:00:00:00:50:01 is not a unicast MAC");
+  d.routers[1].router_mac = mac("02:00:00:00:50:02");
+  d.routers[1].advertise_connected = false;
+  EXPECT_EQ(diff(c, d), (std::vector<std::string>{
+                            "~ router red-rtr: router-mac 02:00:00:00:50:01 -> 02:00:00:00:50:02",
+                            "~ router red-rtr: advertise-connected true -> false",
+                        }));
+  d.routers[1].l3_vni.reset();
+  EXPECT_EQ(error_of(d), "routers[red-rtr].router-mac: a router MAC is used only with an l3-vni");
+}
+
 using Lines = std::vector<std::string>;
 
 TEST(RouterDiff, InterfacesAndRoutesByIdentity) {
