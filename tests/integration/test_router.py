@@ -17,7 +17,8 @@ The proofs: ping and iperf3 h1 <-> h3 through the router; h1 <-> h2 across the t
 tenants isolated (a crossing attempt fails, and the other tenant's twin sees nothing);
 outside and back; ARP suppression (h3's ARP request for h2 answered by vgw, no ARP on the
 underlay); traceroute shows the router; fragmentation-needed for a DF packet that does
-not fit the path; `vgwctl show routes|arp` reflect all of it.
+not fit the path; `vgwctl show routes|arp` reflect all of it. IPv6 in tenant blue: ND for
+the gateway, routing with the hop limit decremented, fragments routed, packet too big.
 
 Namespaces are named vrt<pid>x<rand>-<role>, so runs of other tests never collide.
 """
@@ -55,6 +56,9 @@ PLEN = {"ox": 30}
 GATEWAY_IP = {"h1": "10.0.0.1", "h2": "10.0.1.1", "h3": "10.0.1.1", "r1": "10.0.0.1",
               "r3": "10.0.1.1"}
 WORLD = "203.0.113.1"  # an address beyond the outside router
+# IPv6 in tenant blue (dual stack on a and b; h2 behind the kernel VTEP in b).
+IP6 = {"h1": "2001:db8:a::10", "h3": "2001:db8:b::30", "h2": "2001:db8:b::20"}
+GATEWAY_IP6 = {"h1": "2001:db8:a::1", "h3": "2001:db8:b::1", "h2": "2001:db8:b::1"}
 ROUTER_MAC = {"a": "02:00:5e:00:01:64", "b": "02:00:5e:00:01:c8", "out": "02:00:5e:00:01:ff",
               "ra": "02:00:5e:00:02:64", "rb": "02:00:5e:00:02:c8"}
 # Host -> (gateway port, network).
@@ -106,6 +110,11 @@ class RouterFabric(topo.Fabric):
                 ns.ip("link", "set", "eth0", "up")
                 if host in GATEWAY_IP:
                     ns.ip("route", "add", "default", "via", GATEWAY_IP[host])
+                if host in IP6:
+                    for k in ("all", "default", "eth0"):
+                        ns.run("sysctl", "-qw", f"net.ipv6.conf.{k}.disable_ipv6=0")
+                    ns.ip("-6", "addr", "add", f"{IP6[host]}/64", "dev", "eth0", "nodad")
+                    ns.ip("-6", "route", "add", "default", "via", GATEWAY_IP6[host])
             self.ox.ip("addr", "add", f"{WORLD}/32", "dev", "lo")
             self.ox.ip("route", "add", "10.0.0.0/16", "via", "172.16.0.2")
             gw, kv = self.gw, self.kv
@@ -161,7 +170,8 @@ class RouterFabric(topo.Fabric):
             "routers": [
                 {"name": "blue-rtr", "tenant": "blue",
                  "interfaces": [iface("a", "10.0.0.1/24"), iface("b", "10.0.1.1/24"),
-                                iface("out", "172.16.0.2/30")],
+                                iface("out", "172.16.0.2/30"), iface("a", "2001:db8:a::1/64"),
+                                iface("b", "2001:db8:b::1/64")],
                  "routes": [{"prefix": "0.0.0.0/0", "via": ["172.16.0.1"]}]},
                 {"name": "red-rtr", "tenant": "red",
                  "interfaces": [iface("ra", "10.0.0.1/24"), iface("rb", "10.0.1.1/24")]},
@@ -414,6 +424,63 @@ def test_oversized_df_packet_gets_fragmentation_needed(fabric):
     finally:
         fabric.ctl("apply", "-f", fabric.write_config())
         fabric.h1.ip("route", "flush", "cache")
+
+
+# -- IPv6 ----------------------------------------------------------------------------------
+
+
+def test_ipv6_routing_ping_and_hop_limit(fabric):
+    """ND for the gateway (NS -> NA), echo to it, routing between networks and across the
+    tunnel with the hop limit decremented once."""
+    assert reaches(fabric, "h1", GATEWAY_IP6["h1"]), fabric.log_tail()
+    for dst in ("h3", "h2"):
+        assert reaches(fabric, "h1", IP6[dst], timeout=15), f"h1 -> {dst}\n{fabric.log_tail()}"
+        out = ping(fabric, "h1", IP6[dst], count=3).stdout
+        assert received(out) == 3, out
+        assert re.search(r"ttl=63", out), out  # one router: 64 - 1
+    out = ping(fabric, "h3", IP6["h1"], count=3).stdout
+    assert received(out) == 3, out
+    # The router's neighbour table holds both hosts, by ND.
+    arp = fabric.ctl("show", "arp")
+    for host, network in (("h1", "a"), ("h3", "b"), ("h2", "b")):
+        assert any(e["ip"] == IP6[host] and e["network"] == network and
+                   e["mac"] == MAC[host] for e in arp), (host, arp)
+    routes = {r["prefix"] for r in fabric.ctl("show", "routes") if r["router"] == "blue-rtr"}
+    assert {"2001:db8:a::/64", "2001:db8:b::/64"} <= routes, routes
+
+
+def test_ipv6_packet_too_big(fabric):
+    """Routers never fragment IPv6 (RFC 8200 §5): a packet that does not fit the egress
+    network gets ICMPv6 packet too big with that network's MTU."""
+    assert reaches(fabric, "h1", IP6["h2"], timeout=15)
+    # Fragments (IPv6 fragment header) are routed like any packet.
+    out = ping(fabric, "h1", IP6["h2"], count=2, size=3000)
+    assert received(out.stdout) == 2, out.stdout + out.stderr
+    small = fabric.write_config(fabric.config(underlay_mtu=1400),
+                                str(fabric.workdir / "small-mtu6.yaml"))
+    fabric.ctl("apply", "-f", small)
+    try:
+        pcap = fabric.workdir / f"h1-icmp6-{time.monotonic_ns()}.pcap"
+        cap = fabric.h1.popen("tcpdump", "-i", "eth0", "--immediate-mode", "-U", "-n", "-w",
+                              str(pcap), "icmp6", stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+        assert "listening on" in cap.stderr.readline()
+        ping(fabric, "h1", IP6["h2"], count=2, size=1452)  # 1500-byte IPv6 packets
+        time.sleep(0.5)
+        cap.terminate()
+        cap.wait(timeout=10)
+        out = topo.sh(["tshark", "-r", str(pcap), "-Y", "icmpv6.type == 2", "-T", "fields",
+                       "-e", "ipv6.src", "-e", "icmpv6.mtu"]).stdout
+        pcap.unlink()
+        rows = [line.split("\t") for line in out.splitlines() if line.strip()]
+        assert rows, "no packet too big on h1's link"
+        assert rows[0][0].split(",")[0] == GATEWAY_IP6["h1"] and rows[0][1] == "1350", rows
+        # A packet that fits still goes through (1302 + 8 + 40 = 1350).
+        out = ping(fabric, "h1", IP6["h2"], count=2, size=1302)
+        assert received(out.stdout) == 2, out.stdout + out.stderr
+    finally:
+        fabric.ctl("apply", "-f", fabric.write_config())
+        fabric.h1.ip("-6", "route", "flush", "cache")
 
 
 # -- vgwctl show routes | arp ----------------------------------------------------------------
