@@ -124,9 +124,9 @@ std::string format_counters(const json& d) {
     const json& r = d["router"];
     out += fmt::format(
         "Router: routed {}  icmp-sent {}  arp-requests-sent {}  arp-replies-sent {}  "
-        "suppressed {}\n",
+        "suppressed {}  fragments {}\n",
         field(r, "routed"), field(r, "icmp_sent"), field(r, "arp_requests_sent"),
-        field(r, "arp_replies_sent"), field(r, "suppressed"));
+        field(r, "arp_replies_sent"), field(r, "suppressed"), field(r, "fragments"));
   }
   return out;
 }

@@ -218,7 +218,8 @@ json Service::show_counters() const {
             {"icmp_sent", totals.router.icmp_sent},
             {"arp_requests_sent", totals.router.arp_requests_sent},
             {"arp_replies_sent", totals.router.arp_replies_sent},
-            {"suppressed", totals.router.suppressed}}}};
+            {"suppressed", totals.router.suppressed},
+            {"fragments", totals.router.fragments}}}};
 }
 
 json Service::show_drops() const {

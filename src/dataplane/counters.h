@@ -108,8 +108,9 @@ struct WorkerCounters {
   ChunkedCounters<TrafficCounters> networks;  // by network index
   ChunkedCounters<TrafficCounters> remotes;   // by remote index
   Counter rx_packets, tx_packets;             // everything the worker received / sent
-  // Router stage (router.h): routed, icmp_sent, arp_requests_sent, arp_replies_sent, suppressed.
-  Counter routed, icmp_sent, arp_requests_sent, arp_replies_sent, suppressed;
+  // Router stage (router.h): routed, icmp_sent, arp_requests_sent, arp_replies_sent,
+  // suppressed, fragments (IPv4 fragments made for an egress MTU).
+  Counter routed, icmp_sent, arp_requests_sent, arp_replies_sent, suppressed, fragments;
 
   void drop(Drop d) { drops[static_cast<size_t>(d)].inc(); }
 };

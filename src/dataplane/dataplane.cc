@@ -51,6 +51,7 @@ Status Dataplane::apply(const config::Config& cfg, const UnderlayInfo& underlay,
   };
   std::vector<StaticEntry> statics;
   for (const config::Network& cn : cfg.networks) {
+    if (cn.static_macs.empty()) continue;
     uint32_t net = next.network_by_name(cn.name);
     for (const config::StaticMac& m : cn.static_macs) {
       Location loc;
@@ -231,6 +232,7 @@ CounterTotals Dataplane::read_counters() const {
     t.router.arp_requests_sent += c.arp_requests_sent.get();
     t.router.arp_replies_sent += c.arp_replies_sent.get();
     t.router.suppressed += c.suppressed.get();
+    t.router.fragments += c.fragments.get();
   }
   t.fdb = fdb_.totals();
   return t;

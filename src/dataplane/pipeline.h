@@ -150,6 +150,9 @@ class Pipeline {
   void reply_to_sender(Packet* p, uint8_t* eth, uint64_t router_mac);
   void route_v4(Packet* p, const RouterTable& rt, const RouterInterfaceState& in);
   void route_v6(Packet* p, const RouterTable& rt, const RouterInterfaceState& in);
+  // A routed IPv4 packet without DF that does not fit `mtu`: fragments (RFC 791
+  // §3.2, RFC 1812 §5.2.6), each routed again; p is consumed.
+  void fragment_v4(Packet* p, const RouterTable& rt, const RouterInterfaceState& in, uint32_t mtu);
   bool router_arp(Packet* p, const RouterTable* rt, uint32_t network, bool from_overlay);
   bool router_nd(Packet* p, const RouterTable* rt, uint32_t network, bool from_overlay);
   void router_resolve(Packet* p, const NeighborKey& key, uint32_t in_network);

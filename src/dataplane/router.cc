@@ -10,6 +10,7 @@
 #include "packet/checksum.h"
 #include "packet/ethernet.h"
 #include "packet/flow_hash.h"
+#include "packet/gso.h"
 #include "packet/l3_reply.h"
 
 namespace vgw::dataplane {
@@ -335,8 +336,11 @@ void Pipeline::route_v4(Packet* p, const RouterTable& rt, const RouterInterfaceS
     return;
   }
   if (total > out->mtu) {
-    if (load_be16(ip + 6) & Ipv4Header::kFlagDf)
-      icmp_error(p, in, kIcmpDestUnreachable, kIcmpCodeFragNeeded, out->mtu & 0xffff);
+    if (!(load_be16(ip + 6) & Ipv4Header::kFlagDf) && out->mtu >= 68) {
+      fragment_v4(p, rt, in, out->mtu);
+      return;
+    }
+    icmp_error(p, in, kIcmpDestUnreachable, kIcmpCodeFragNeeded, out->mtu & 0xffff);
     drop(p, Drop::mtu_exceeded);
     return;
   }
@@ -388,6 +392,79 @@ void Pipeline::route_v4(Packet* p, const RouterTable& rt, const RouterInterfaceS
   }
   store_mac(d, src_mac);  // kept for the host-unreachable error until resolved
   router_resolve(p, key, in_net);
+}
+
+void Pipeline::fragment_v4(Packet* p, const RouterTable& rt, const RouterInterfaceState& in,
+                           uint32_t mtu) {
+  uint8_t* d = p->data();
+  uint8_t* ip = d + 14;
+  const uint32_t ihl = (ip[0] & 15u) * 4;
+  const uint32_t total = load_be16(ip + 2);
+  // The checksum a device was to finish covers the whole datagram: finish it now.
+  if (p->meta.flags & PacketMeta::kCsumPartial) {
+    gso::finish_partial_checksum(p->bytes(), p->meta.csum_start, p->meta.csum_offset, p->size());
+    p->meta.flags &= static_cast<uint16_t>(~PacketMeta::kCsumPartial);
+  }
+  // Options copied into every fragment (RFC 791: the "copied" flag, 0x80);
+  // the first fragment keeps them all. Options are type, or type-length-value.
+  uint8_t copied[40];
+  uint32_t n_copied = 0;
+  for (uint32_t i = 20; i < ihl;) {
+    const uint8_t type = ip[i];
+    if (type == 0) break;  // end of options
+    const uint32_t len = type == 1 ? 1 : (i + 1 < ihl ? ip[i + 1] : 0);
+    if (len < 1 || i + len > ihl || (type != 1 && len < 2)) break;  // malformed: stop copying
+    if (type & 0x80) {
+      std::memcpy(copied + n_copied, ip + i, len);
+      n_copied += len;
+    }
+    i += len;
+  }
+  const uint32_t later_ihl = 20 + ((n_copied + 3) & ~3u);
+  const uint16_t frag_word = load_be16(ip + 6);
+  const uint32_t base_off = (frag_word & 0x1fff) * 8u;
+  const bool more_after = frag_word & Ipv4Header::kFlagMf;
+  const uint32_t payload = total - ihl;
+  uint32_t done = 0;
+  Packet* out[64];
+  uint32_t n_out = 0;
+  while (done < payload) {
+    const uint32_t h = done == 0 ? ihl : later_ihl;
+    uint32_t chunk = std::min(payload - done, (mtu - h) & ~7u);
+    if (chunk == 0 || n_out == 64) break;
+    Packet* q = pool_.alloc();
+    if (!q) [[unlikely]]
+      break;
+    uint8_t* b = q->append(14 + h + chunk);
+    std::memcpy(b, d, 14);
+    std::memcpy(b + 14, ip, 20);
+    if (done == 0) {
+      std::memcpy(b + 14 + 20, ip + 20, ihl - 20);
+    } else {
+      std::memcpy(b + 14 + 20, copied, n_copied);
+      std::memset(b + 14 + 20 + n_copied, 0, h - 20 - n_copied);  // end-of-options padding
+      b[14] = static_cast<uint8_t>(0x40 | h / 4);
+    }
+    std::memcpy(b + 14 + h, ip + ihl + done, chunk);
+    const bool last = done + chunk == payload;
+    const uint32_t off = (base_off + done) / 8;
+    store_be16(b + 14 + 2, static_cast<uint16_t>(h + chunk));
+    store_be16(b + 14 + 6, static_cast<uint16_t>((last && !more_after ? 0 : Ipv4Header::kFlagMf) |
+                                                 (off & 0x1fff)));
+    store_be16(b + 14 + 10, 0);
+    store_be16(b + 14 + 10, csum_finish(csum_partial({b + 14, h})));
+    q->meta = p->meta;
+    out[n_out++] = q;
+    done += chunk;
+  }
+  if (done < payload) {  // out of buffers: the datagram cannot be sent whole
+    for (uint32_t i = 0; i < n_out; ++i) out[i]->release();
+    drop(p, Drop::no_buffer);
+    return;
+  }
+  c_.fragments.add(n_out);
+  p->release();
+  for (uint32_t i = 0; i < n_out; ++i) route_v4(out[i], rt, in);
 }
 
 void Pipeline::route_v6(Packet* p, const RouterTable& rt, const RouterInterfaceState& in) {

@@ -37,6 +37,7 @@ struct RouterTotals {
   uint64_t arp_requests_sent = 0;  // ARP requests + ND solicitations sent by routers
   uint64_t arp_replies_sent = 0;   // ARP replies + NAs generated (gateway + suppression)
   uint64_t suppressed = 0;         // ARP/NS answered by suppression instead of flooded
+  uint64_t fragments = 0;          // IPv4 fragments made for an egress network's MTU
 };
 
 }  // namespace vgw::dataplane

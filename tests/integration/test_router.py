@@ -421,6 +421,23 @@ def test_oversized_df_packet_gets_fragmentation_needed(fabric):
         # A packet that fits still goes through (1322 + 28 = 1350).
         out = ping(fabric, "h1", IP["h2"], count=2, size=1322, df=True)
         assert received(out.stdout) == 2, out.stdout + out.stderr
+        # Without DF the router fragments it (RFC 1812 §5.2.6); h2 reassembles it. A UDP
+        # datagram (DF off on the socket), as the answer to a ping would not fit back.
+        fragments = fabric.ctl("show", "counters")["router"]["fragments"]
+        fabric.h1.ip("route", "flush", "cache")
+        rx = fabric.h2.popen(topo.PYTHON, "-c", (
+            "import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); "
+            "s.bind(('0.0.0.0', 5555)); s.settimeout(8); d, a = s.recvfrom(65535); "
+            "print(len(d), d == bytes(range(256)) * 5 + bytes(192), a[0])"),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(0.5)
+        fabric.h1.run(topo.PYTHON, "-c", (
+            "import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); "
+            "s.setsockopt(socket.IPPROTO_IP, 10, 0); "  # IP_MTU_DISCOVER = IP_PMTUDISC_DONT
+            f"s.sendto(bytes(range(256)) * 5 + bytes(192), ('{IP['h2']}', 5555))"))
+        got, err = rx.communicate(timeout=15)
+        assert got.split() == ["1472", "True", IP["h1"]], got + err + str(fabric.drops())
+        assert fabric.ctl("show", "counters")["router"]["fragments"] >= fragments + 2
     finally:
         fabric.ctl("apply", "-f", fabric.write_config())
         fabric.h1.ip("route", "flush", "cache")
