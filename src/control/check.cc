@@ -91,6 +91,13 @@ class Checker {
         if (r.is_string()) c.remotes.insert(r.get<std::string>());
       for (const json& a : list(n, "attachments")) c.attachments.insert(where(a));
     }
+    // A router's L3 VNI is a network of its own (symmetric IRB), flooding nothing.
+    for (const json& r : list(in_.config, "routers"))
+      if (!str(r, "l3_vni").empty()) {
+        Net& c = configured_[config::l3vni_network_name(str(r, "name"))];
+        c.vni = str(r, "l3_vni");
+        c.flood = "none";
+      }
     for (const json& n : list(in_.networks, nullptr)) {
       Net& i = installed_[str(n, "name")];
       i.vni = str(n, "vni");
@@ -115,6 +122,13 @@ class Checker {
         } else if (type == "2" && !str(r, "mac").empty()) {
           type2_[{vni, str(r, "mac")}].insert(str(r, "next_hop"));
         }
+      }
+      // Imported into an IP-VRF: the sender's router MAC is at its next hop in the L3 VNI.
+      for (const json& c : list(r, "ext_communities")) {
+        std::string text = c.is_string() ? c.get<std::string>() : "";
+        if (text.rfind("Rmac:", 0) != 0) continue;
+        for (const json& v : list(r, "imported_l3"))
+          type2_[{v.dump(), text.substr(5)}].insert(str(r, "next_hop"));
       }
     }
   }
@@ -253,6 +267,13 @@ class Checker {
           mac = dataplane::default_router_mac(str(r, "name"), str(i, "network")).to_string();
         want.insert({str(i, "network"), mac});
       }
+    for (const json& r : list(in_.config, "routers")) {
+      if (str(r, "l3_vni").empty()) continue;
+      auto source = IpAddress::parse(str(member(in_.config, "vtep"), "source"));
+      MacAddress mac = dataplane::l3vni_router_mac(
+          str(r, "name"), MacAddress::parse(str(r, "router_mac")), source ? *source : IpAddress{});
+      want.insert({config::l3vni_network_name(str(r, "name")), mac.to_string()});
+    }
     for (const auto& [net, mac] : want)
       if (installed_.count(net) && !router_macs_.count({net, mac}))
         find("router_mac_missing", net, "router mac " + mac,

@@ -22,9 +22,10 @@ MacAddress default_router_mac(const std::string& router, const std::string& netw
   return m;
 }
 
-MacAddress l3vni_router_mac(const config::Router& r, const config::Config& cfg) {
-  if (r.router_mac) return *r.router_mac;
-  return default_router_mac(r.name, "l3vni@" + cfg.vtep.source.to_string());
+MacAddress l3vni_router_mac(const std::string& router, const std::optional<MacAddress>& configured,
+                            const IpAddress& vtep_source) {
+  if (configured) return *configured;
+  return default_router_mac(router, "l3vni@" + vtep_source.to_string());
 }
 
 namespace {

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -82,7 +83,11 @@ MacAddress default_router_mac(const std::string& router, const std::string& netw
 // A router's MAC in its L3 VNI (RFC 9135 router MAC): the configured one, else
 // derived from the router's name and the VTEP address, so it differs per gateway
 // (a remote VTEP keeps one FDB entry per router MAC) and survives restarts.
-MacAddress l3vni_router_mac(const config::Router& r, const config::Config& cfg);
+MacAddress l3vni_router_mac(const std::string& router, const std::optional<MacAddress>& configured,
+                            const IpAddress& vtep_source);
+inline MacAddress l3vni_router_mac(const config::Router& r, const config::Config& cfg) {
+  return l3vni_router_mac(r.name, r.router_mac, cfg.vtep.source);
+}
 
 // The table for a configuration against a snapshot (network indices). Errors
 // name the router and field. ribs receives each router's RIB (for show routes).

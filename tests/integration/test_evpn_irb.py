@@ -228,6 +228,11 @@ def test_symmetric_irb_with_frr(fabric):
     assert wait_for(lambda: f"{H1} " in f.kv.run("ip", "route").stdout, timeout=10), (
         f.kv.run("ip", "route").stdout)
 
+    # vgwctl check: the L3 VNI network, its router MAC and FRR's router MAC (an EVPN
+    # entry explained by the imported routes) are all consistent.
+    chk = f.ctl_raw("check")
+    assert chk.returncode == 0, chk.stdout + chk.stderr
+
     # On the wire: the ICMP between h1 and h2 crosses in the L3 VNI, inner Ethernet
     # between the two router MACs (never VNI 100 or 200).
     cap = f.gw.popen("tshark", "-i", "u2", "-f", f"udp port {topo.VXLAN_PORT}", "-a",
