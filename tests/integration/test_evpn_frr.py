@@ -192,12 +192,17 @@ class EvpnFabric(topo.Fabric):
 @pytest.fixture(params=[("ibgp", "socket"), ("ebgp", "socket"), ("ibgp", "packet"),
                         ("ebgp", "packet")], ids=lambda p: f"{p[0]}-{p[1]}")
 def fabric(request):
+    session, io = request.param
+    yield from running_fabric(EvpnFabric, ebgp=session == "ebgp", io=io)
+
+
+def running_fabric(cls, **kw):
+    """Builds cls's fabric (FRR running), starts vgwd, yields it and takes all down."""
     require(os.geteuid() == 0, "namespace tests need root")
     require((FRR / "bgpd").exists() and (FRR / "zebra").exists(),
             "FRR is not installed (Debian package frr)")
     require(topo.find_binary("vgwd") is not None, "vgwd is not built")
-    session, io = request.param
-    f = EvpnFabric(topo.unique_prefix(), ebgp=session == "ebgp", io=io)
+    f = cls(topo.unique_prefix(), **kw)
     f.up()
     try:
         f.start_vgwd()

@@ -21,15 +21,14 @@ MAC it installed is gone from vgw.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import time
 
 import pytest
 
 import topo
-from conftest import require, wait_for
-from test_evpn_frr import FRR, HOLD, EvpnFabric
+from conftest import wait_for
+from test_evpn_frr import HOLD, EvpnFabric, established, running_fabric
 
 pytestmark = pytest.mark.vgwd
 
@@ -135,22 +134,8 @@ class IrbFabric(EvpnFabric):
 @pytest.fixture(params=[("ibgp", "packet"), ("ebgp", "socket")],
                 ids=lambda p: f"{p[0]}-{p[1]}")
 def fabric(request):
-    require(os.geteuid() == 0, "namespace tests need root")
-    require((FRR / "bgpd").exists() and (FRR / "zebra").exists(),
-            "FRR is not installed (Debian package frr)")
-    require(topo.find_binary("vgwd") is not None, "vgwd is not built")
     session, io = request.param
-    f = IrbFabric(topo.unique_prefix(), ebgp=session == "ebgp", io=io)
-    f.up()
-    try:
-        f.start_vgwd()
-        yield f
-    finally:
-        f.down()
-
-
-def established(f: IrbFabric) -> bool:
-    return f.frr_peer_state() == "Established" and f.vgw_peer()["state"] == "Established"
+    yield from running_fabric(IrbFabric, ebgp=session == "ebgp", io=io)
 
 
 def evpn_routes(f: IrbFabric) -> list[dict]:

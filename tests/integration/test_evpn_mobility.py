@@ -14,13 +14,12 @@ the EVPN entry) and advertises it with MAC Mobility sequence = highest seen + 1;
 the other side then points h3 at that VTEP. Both sides are asked: vgw's `show fdb` and
 `show evpn routes`, FRR's `show evpn mac vni 100 mac X json` and the kernel FDB.
 """
-import os
 
 import pytest
 
 import topo
-from conftest import require, wait_for
-from test_evpn_frr import FRR, EvpnFabric, established
+from conftest import wait_for
+from test_evpn_frr import EvpnFabric, established, running_fabric
 
 H3 = topo.MAC["h3"]
 H3_IP = topo.HOST_IP["h3"]
@@ -75,17 +74,7 @@ class MobilityFabric(EvpnFabric):
 
 @pytest.fixture
 def fabric():
-    require(os.geteuid() == 0, "namespace tests need root")
-    require((FRR / "bgpd").exists() and (FRR / "zebra").exists(),
-            "FRR is not installed (Debian package frr)")
-    require(topo.find_binary("vgwd") is not None, "vgwd is not built")
-    f = MobilityFabric(topo.unique_prefix(), ebgp=False, io="packet")
-    f.up()
-    try:
-        f.start_vgwd()
-        yield f
-    finally:
-        f.down()
+    yield from running_fabric(MobilityFabric, ebgp=False, io="packet")
 
 
 @pytest.mark.vgwd

@@ -5,16 +5,13 @@
 #include <gtest/gtest.h>
 
 #include "bgp/rib.h"
+#include "unit/bgp/test_util.h"
 
 namespace vgw::bgp {
 namespace {
 
-IpAddress ip(const char* s) {
-  return *IpAddress::parse(s);
-}
-MacAddress mac(const char* s) {
-  return *MacAddress::parse(s);
-}
+using testing::ip;
+using testing::mac;
 IpPrefix prefix(const char* s) {
   return *IpPrefix::parse(s);
 }

@@ -3,16 +3,13 @@
 #include "bgp/rib.h"
 
 #include <gtest/gtest.h>
+#include "unit/bgp/test_util.h"
 
 namespace vgw::bgp {
 namespace {
 
-IpAddress ip(const char* s) {
-  return *IpAddress::parse(s);
-}
-MacAddress mac(const char* s) {
-  return *MacAddress::parse(s);
-}
+using testing::ip;
+using testing::mac;
 
 struct RibTest : ::testing::Test {
   EvpnRib rib;

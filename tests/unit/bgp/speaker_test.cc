@@ -13,16 +13,13 @@
 #include <thread>
 
 #include <gtest/gtest.h>
+#include "unit/bgp/test_util.h"
 
 namespace vgw::bgp {
 namespace {
 
-IpAddress ip(const char* s) {
-  return *IpAddress::parse(s);
-}
-MacAddress mac(const char* s) {
-  return *MacAddress::parse(s);
-}
+using testing::ip;
+using testing::mac;
 
 // Applies the import changes to a model of the data plane.
 struct Recorder : ImportSink {

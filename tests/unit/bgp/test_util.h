@@ -7,7 +7,17 @@
 #include <string_view>
 #include <vector>
 
+#include "common/addr.h"
+
 namespace vgw::bgp::testing {
+
+// Addresses from literals the test knows to be valid.
+inline IpAddress ip(const char* s) {
+  return *IpAddress::parse(s);
+}
+inline MacAddress mac(const char* s) {
+  return *MacAddress::parse(s);
+}
 
 // "ff ff 00 1d" -> bytes; spaces, newlines and '|' are ignored.
 inline std::vector<uint8_t> hex(std::string_view s) {

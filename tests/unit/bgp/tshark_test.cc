@@ -14,12 +14,8 @@
 namespace vgw::bgp {
 namespace {
 
-IpAddress ip(const char* s) {
-  return *IpAddress::parse(s);
-}
-MacAddress mac(const char* s) {
-  return *MacAddress::parse(s);
-}
+using testing::ip;
+using testing::mac;
 
 uint16_t ones_sum(const std::vector<uint8_t>& b, size_t from, size_t to, uint32_t sum = 0) {
   for (size_t i = from; i < to; i += 2)
