@@ -194,6 +194,13 @@ Status RouterPlane::commit(Prepared next, const Snapshot& snap, Fdb& fdb) {
     }
   macs_ = std::move(macs);
   ribs_ = std::move(next.ribs);
+  // EVPN routes of routers that are gone (or lost their l3-vni) go with them.
+  for (auto it = evpn_.begin(); it != evpn_.end();) {
+    bool kept = false;
+    for (const RouterState& r : table_->routers) kept = kept || r.name == it->first;
+    kept = kept && snap.network_by_name(config::l3vni_network_name(it->first)) != kNone;
+    it = kept ? std::next(it) : evpn_.erase(it);
+  }
   // Bindings of networks that are gone.
   for (const NeighborView& v : neighbors_.entries())
     if (v.network >= snap.network_count() || !snap.network(v.network).present)

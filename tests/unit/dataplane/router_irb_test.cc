@@ -107,5 +107,22 @@ TEST(RouterIrb, EvpnRoutesSurviveAConfigurationChangeAndGoWhenWithdrawn) {
   EXPECT_TRUE(h.out_underlay().empty());
 }
 
+TEST(RouterIrb, EvpnRoutesGoWithTheL3Vni) {
+  IrbHarness h;
+  ASSERT_EQ(h.dp.router().evpn_routes().size(), 1u);
+  config::Config c = irb_config();
+  c.routers[0].l3_vni.reset();
+  c.routers[0].router_mac.reset();
+  ASSERT_TRUE(h.dp.apply(c, resolving_underlay()));
+  EXPECT_TRUE(h.dp.router().evpn_routes().empty());
+  EXPECT_EQ(h.net(kL3Net), kNone);
+  // The l3-vni comes back: no stale route with it.
+  ASSERT_TRUE(h.dp.apply(irb_config(), resolving_underlay()));
+  EXPECT_TRUE(h.dp.router().evpn_routes().empty());
+  uint64_t before = h.drops(Drop::no_route);
+  h.send_local(0, udp_packet(kWebGw, kH1, "10.0.1.2", "10.9.0.7", 64));
+  EXPECT_EQ(h.drops(Drop::no_route), before + 1);
+}
+
 }  // namespace
 }  // namespace vgw::dataplane::testing
