@@ -44,6 +44,14 @@ std::optional<uint32_t> route_vni(const bgp::EvpnRoute& r, const bgp::PathInfo* 
   return std::nullopt;
 }
 
+// A MAC we advertise: learned or configured on a local attachment. Router
+// interface MACs are not (like FRR without advertise-default-gw: the anycast
+// gateway MAC is local on every gateway and must not point at any one VTEP).
+bool is_host_entry(dataplane::Location loc, dataplane::FdbType type) {
+  return !loc.is_remote() && loc != dataplane::kRouterLocation &&
+         (type == dataplane::FdbType::kLearned || type == dataplane::FdbType::kStatic);
+}
+
 json route_json(const bgp::EvpnRoute& r) {
   json j;
   j["type"] = bgp::evpn_route_type(r);
@@ -250,9 +258,7 @@ void EvpnAgent::follow_fdb_changes() {
     if (!net.present || net.vni == dataplane::kNone) continue;
     MacAddress mac = MacAddress::from_u64(mac_bits);
     auto e = dp_.fdb().get(network, mac);
-    bool local =
-        e && !e->location.is_remote() &&
-        (e->type == dataplane::FdbType::kLearned || e->type == dataplane::FdbType::kStatic);
+    bool local = e && is_host_entry(e->location, e->type);
     std::optional<bool> advertised = speaker_.rib().local_mac_advertised(net.vni, mac);
     if (local && advertised == false && e->type == dataplane::FdbType::kLearned) {
       // Learned here again after a remote path outbid us (and before its EVPN
@@ -279,8 +285,7 @@ void EvpnAgent::scan_local_macs() {
   if (!snap) return;
   std::set<std::pair<uint32_t, MacAddress>> local;
   dp_.fdb().for_each(std::nullopt, [&](const dataplane::FdbEntryView& e) {
-    if (e.location.is_remote() || e.network >= snap->network_count()) return;
-    if (e.type != dataplane::FdbType::kLearned && e.type != dataplane::FdbType::kStatic) return;
+    if (!is_host_entry(e.location, e.type) || e.network >= snap->network_count()) return;
     const auto& net = snap->network(e.network);
     if (!net.present || net.vni == dataplane::kNone) return;
     local.insert({net.vni, e.mac});
@@ -301,8 +306,7 @@ void EvpnAgent::scan_local_bindings() {
     const auto& net = snap->network(v.network);
     if (!net.present || net.vni == dataplane::kNone) continue;
     auto e = dp_.fdb().get(v.network, v.mac);
-    if (!e || e->location.is_remote() || e->location == dataplane::kRouterLocation) continue;
-    if (e->type != dataplane::FdbType::kLearned && e->type != dataplane::FdbType::kStatic) continue;
+    if (!e || !is_host_entry(e->location, e->type)) continue;
     bindings.emplace(net.vni, v.mac, v.ip);
   }
   speaker_.set_local_macips(bindings);

@@ -213,6 +213,13 @@ def test_symmetric_irb_with_frr(fabric):
     assert wait_for(lambda: f"{H1} " in f.kv.run("ip", "route").stdout, timeout=10), (
         f.kv.run("ip", "route").stdout)
 
+    # Router interface MACs are local on every gateway (anycast): never advertised.
+    router_macs = {e["mac"] for e in f.fdb() if e.get("type") == "router"}
+    assert vgw_rmac in router_macs and len(router_macs) == 2, f.fdb()
+    local2 = {r["mac"] for r in f.ctl("show", "evpn", "routes", "--type", "2")
+              if r["source"] == "local"}
+    assert topo.MAC["h1"] in local2 and not (local2 & router_macs), local2
+
     # vgwctl check: the L3 VNI network, its router MAC and FRR's router MAC (an EVPN
     # entry explained by the imported routes) are all consistent.
     chk = f.ctl_raw("check")
