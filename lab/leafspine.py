@@ -34,6 +34,13 @@ kernel routes vgwd's datagrams). leaf3 is the Cumulus-style reference VTEP: vxla
 vxlan200 (nolearning, local = its loopback) in bridges br100/br200, FRR zebra + bgpd with
 advertise-all-vni. Hosts in the same VNI share a subnet (10.100.0.0/24, 10.200.0.0/24).
 
+Routing: every leaf is the distributed anycast gateway of both subnets (10.<vni>.0.254,
+the same MAC on every leaf: vgwd's router lab-rtr, FRR's bridge SVIs) and the tenant's
+L3 VNI 5000 carries routed traffic between leaves (symmetric IRB, RFC 9135): vgwd's
+`l3-vni: 5000`, leaf3's br5000 + vxlan5000 with zebra's `vni 5000` (its default VRF:
+this kernel has no VRF devices). Hosts' IP-MAC bindings travel as type-2 MAC+IP routes
+with both labels and each leaf's router MAC, and become host routes over the L3 VNI.
+
 Each vgwd serves its HTTP API (and the Fabric Manager page) on 127.0.0.1:808<leaf>
 inside its namespace. Everything a LeafSpine creates is named from its prefix (namespaces,
 FRR instance names, /var/run/frr/<prefix><node>) or lives under its run directory, so
@@ -62,6 +69,9 @@ ASN = 65000
 HOLD = 9  # BGP hold time both sides propose: a dead peer is noticed in 9 s
 UNDERLAY_MTU = 1600
 VNIS = (100, 200)
+L3_VNI = 5000
+ANYCAST_MAC = {100: "02:00:5e:00:01:64", 200: "02:00:5e:00:01:c8"}  # gateway MAC per VNI
+LEAF3_RMAC = "02:00:00:00:50:13"  # leaf3's router MAC (its br5000)
 
 SPINES = ("spine1", "spine2")
 LEAVES = ("leaf1", "leaf2", "leaf3")
@@ -87,6 +97,10 @@ def link_net(spine: str, leaf: str) -> int:
 def host_ip(host: str) -> str:
     leaf, vni = HOSTS[host]
     return f"10.{vni}.0.{host[1:]}"
+
+
+def gateway_ip(vni: int) -> str:
+    return f"10.{vni}.0.254"
 
 
 def host_mac(host: str) -> str:
@@ -224,9 +238,22 @@ class LeafSpine:
             if not self.wait(self.established, timeout):
                 raise topo.CommandError(f"BGP sessions not all Established after {timeout:.0f} s: "
                                         f"{self.sessions()}\n{self.logs()}")
+            self._hosts_announce()
         except BaseException:
             self.down()
             raise
+
+    def _hosts_announce(self):
+        """Each host resolves its gateway once, as a booting host does (DHCP, its first
+        packet off the subnet): the leaf behind it learns its IP-MAC binding and
+        advertises it (type-2 MAC+IP), so every leaf has a host route to it. A host that
+        never spoke is found by the router's ARP request, but on a kernel leaf the
+        answer goes to the anycast gateway MAC, which is that leaf's own."""
+        procs = [self.ns[h].popen("ping", "-c", "1", "-W", "2", gateway_ip(vni),
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                 for h, (_leaf, vni) in HOSTS.items()]
+        for p in procs:
+            p.wait(timeout=10)
 
     # The fabric is ~150 iproute2 commands: they go as one `ip -batch` per namespace
     # and phase (links first, then everything that needs both ends), which takes a
@@ -261,6 +288,9 @@ class LeafSpine:
         self._links_up()
         self._underlay()
         self._kernel_vtep("leaf3")
+        self._flush()
+        for host, (_leaf, vni) in HOSTS.items():
+            self._ip(host, f"route add default via {gateway_ip(vni)}")
         self._flush()
         for node in ROUTERS:
             # Every spine and leaf is a router (with OSPF a leaf may carry transit
@@ -306,7 +336,20 @@ class LeafSpine:
             for port in (vx, host_port(host)):
                 self._ip(leaf, f"link set {port} master {br} up")
             self._ip(leaf, f"link set {vx} type bridge_slave neigh_suppress off learning off")
+            # The anycast gateway: the same IP and MAC as on every other leaf.
+            self._ip(leaf, f"link set {br} address {ANYCAST_MAC[vni]}")
+            self._ip(leaf, f"addr add {gateway_ip(vni)}/24 dev {br}")
             self._ip(leaf, f"link set {br} up")
+        # The L3 VNI: its bridge's MAC is this leaf's router MAC; zebra's `vni` binds it.
+        vx = f"vxlan{L3_VNI}"
+        self._ip(leaf, f"link add br{L3_VNI} type bridge")
+        self._ip(leaf, f"link set br{L3_VNI} address {LEAF3_RMAC}")
+        self._ip(leaf, f"link add {vx} type vxlan id {L3_VNI} dstport {topo.VXLAN_PORT} "
+                       f"local {loopback(leaf)} nolearning srcport 49152 65535")
+        self._ip(leaf, f"link set {vx} mtu 1500")
+        self._ip(leaf, f"link set {vx} master br{L3_VNI} up")
+        self._ip(leaf, f"link set {vx} type bridge_slave neigh_suppress off learning off")
+        self._ip(leaf, f"link set br{L3_VNI} up")
 
     # -- FRR ------------------------------------------------------------------
 
@@ -341,7 +384,10 @@ class LeafSpine:
         run_dir = FRR_RUN / self.frr_name(node)  # -N's own default paths
         run_dir.mkdir(parents=True, exist_ok=True)
         shutil.chown(run_dir, "frr", "frr")
-        (d / "zebra.conf").write_text(f"hostname {node}\nlog file {d}/zebra.log\n")
+        zebra = f"hostname {node}\nlog file {d}/zebra.log\n"
+        if node in LEAVES:
+            zebra += f"vni {L3_VNI}\n"  # the default VRF's L3 VNI (symmetric IRB)
+        (d / "zebra.conf").write_text(zebra)
         if "ospfd" in self.daemons(node):
             (d / "ospfd.conf").write_text(self.ospfd_conf(node))
         if "bgpd" in self.daemons(node):
@@ -409,6 +455,11 @@ class LeafSpine:
                      "source-port-range": [49152, 65535]},
             "tenants": [{"name": "lab"}],
             "networks": networks,
+            # The anycast gateway of both subnets, symmetric IRB over the L3 VNI.
+            "routers": [{"name": "lab-rtr", "tenant": "lab", "l3-vni": L3_VNI,
+                         "interfaces": [{"network": f"vni{vni}",
+                                         "address": f"{gateway_ip(vni)}/24",
+                                         "mac": ANYCAST_MAC[vni]} for vni in VNIS]}],
             "evpn": {"asn": ASN, "router-id": loopback(leaf), "hold-time": HOLD,
                      "connect-retry": 2,
                      "neighbors": [{"address": loopback(s), "remote-as": ASN} for s in SPINES]},
@@ -509,6 +560,11 @@ class LeafSpine:
     def ping(self, src: str, dst: str, count: int = 1, check: bool = False):
         return self.ns[src].run("ping", "-c", count, "-i", "0.2", "-W", "2", host_ip(dst),
                                 check=check)
+
+    def routed_pings(self) -> list[tuple[str, str]]:
+        """Every pair of hosts in different VNIs on different leaves (routed both ways)."""
+        return [(a, b) for a in HOSTS for b in HOSTS
+                if a < b and HOSTS[a][1] != HOSTS[b][1] and HOSTS[a][0] != HOSTS[b][0]]
 
     def pings(self) -> list[tuple[str, str]]:
         """Every pair of hosts in the same VNI on different leaves, once each way round."""

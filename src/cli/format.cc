@@ -72,11 +72,13 @@ std::string format_fdb(const json& d) {
   Table t({"NETWORK", "VNI", "MAC", "TYPE", "PORT/REMOTE", "AGE", "MOVES", "FLAGS"});
   for (const auto& e : d) {
     std::string where;
+    const json& vlan = e.contains("vlan") ? e["vlan"] : json();
     if (e.contains("remote") && !e["remote"].is_null()) {
       where = field(e, "remote");
+    } else if (vlan.is_number() && vlan.get<int>() != 0) {
+      where = fmt::format("{}.{}", field(e, "port"), vlan.get<int>());
     } else {
-      int vlan = e.value("vlan", 0);
-      where = vlan ? fmt::format("{}.{}", field(e, "port"), vlan) : field(e, "port");
+      where = field(e, "port");  // "-" for a router interface MAC (no port)
     }
     t.add({field(e, "network"), field(e, "vni"), field(e, "mac"), field(e, "type"), where,
            field(e, "age"), field(e, "moves"), e.value("frozen", false) ? "frozen" : ""});

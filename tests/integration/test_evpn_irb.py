@@ -224,6 +224,11 @@ def test_symmetric_irb_with_frr(fabric):
     # entry explained by the imported routes) are all consistent.
     chk = f.ctl_raw("check")
     assert chk.returncode == 0, chk.stdout + chk.stderr
+    # The text tables read the same state (router entries have no port or VLAN).
+    for what in (("fdb",), ("routes",), ("arp",), ("evpn", "routes")):
+        out = f.ctl_raw("show", *what, json_out=False)
+        assert out.returncode == 0 and out.stdout, (what, out.stdout, out.stderr)
+    assert "blue-rtr/l3vni" in f.ctl_raw("show", "fdb", json_out=False).stdout
 
     # On the wire: the ICMP between h1 and h2 crosses in the L3 VNI, inner Ethernet
     # between the two router MACs (never VNI 100 or 200).

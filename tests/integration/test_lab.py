@@ -7,7 +7,10 @@ and leaf2 running vgwd (EVPN to both spines, `flood: evpn`), leaf3 a Linux kerne
 VXLAN + FRR leaf, one host per leaf in VNI 100 and one in VNI 200.
 
 Proof: every BGP session is Established on both ends (FRR's and vgwd's view); hosts in
-the same VNI ping across all three leaves both ways, and nothing crosses between VNIs;
+the same VNI ping across all three leaves both ways, and nothing crosses between VNIs at
+layer 2; hosts in different VNIs are routed by the anycast gateways of every leaf with
+symmetric IRB over the L3 VNI (host routes from type-2 MAC+IP routes on vgwd and in
+FRR's kernel, two router hops);
 each vgwd's FDB holds every remote host's MAC at the VTEP (loopback) of the leaf it sits
 behind and its own hosts on the right port; FRR's kernel bridge holds vgwd's hosts at
 vgwd's VTEPs; each vgwd's flood list is the other two leaves; the underlay routes are
@@ -134,6 +137,41 @@ def test_leaf_spine_lab(fabric):
     finally:
         f.ns["h11"].ip("route", "del", "10.200.0.0/24", "dev", "eth0")
 
+    # Routed between VNIs by the anycast gateways, across every pair of leaves.
+    for a, b in f.routed_pings():
+        for src, dst in ((a, b), (b, a)):
+            leaf = ls_mod.HOSTS[src][0]
+            assert wait_for(lambda: f.ping(src, dst).returncode == 0, timeout=20), (
+                f"{src} -> {dst} (routed)\n"
+                + f.ns["leaf3"].run("ip", "route").stdout
+                + f.ns["leaf3"].run("ip", "neigh", "show", "dev", "br5000").stdout
+                + topo.sh(["bridge", "-n", f.ns["leaf3"].name, "fdb", "show", "dev",
+                           "vxlan5000"]).stdout
+                + (json.dumps(f.ctl(leaf, "show", "routes")) + json.dumps(f.ctl(leaf, "show", "arp"))
+                   if leaf in ls_mod.VGW_LEAVES else f.ns[leaf].run("ip", "route").stdout)
+                + f.vtysh("leaf3", "show bgp l2vpn evpn route type macip"))
+    # Symmetric IRB: each host's IP-MAC binding became a host route over the L3 VNI on
+    # the other leaves (vgwd: EVPN routes via the leaf's VTEP; FRR: kernel routes via
+    # br5000), and a routed packet crosses two routers (ingress and egress leaf).
+    for leaf in ls_mod.VGW_LEAVES:
+        def host_routes(leaf=leaf):
+            got = {(r["prefix"], tuple(r["via"])) for r in f.ctl(leaf, "show", "routes")
+                   if r["source"] == "evpn"}
+            want = {(f"{ls_mod.host_ip(h)}/32", (ls_mod.loopback(hl),))
+                    for h, (hl, _) in ls_mod.HOSTS.items() if hl != leaf}
+            return want <= got or (want, got)
+        assert wait_for(lambda: host_routes() is True, timeout=15), host_routes()
+    def leaf3_routes():
+        got = {(r["dst"], r.get("gateway"), r.get("dev"))
+               for r in json.loads(f.ns["leaf3"].run("ip", "-j", "route").stdout)}
+        want = {(ls_mod.host_ip(h), ls_mod.loopback(hl), f"br{ls_mod.L3_VNI}")
+                for h, (hl, _) in ls_mod.HOSTS.items() if hl != "leaf3"}
+        return want <= got or (want, got)
+    assert wait_for(lambda: leaf3_routes() is True, timeout=15), leaf3_routes()
+    for src, dst in (("h11", "h22"), ("h11", "h32"), ("h31", "h22")):
+        out = f.ping(src, dst, count=2).stdout
+        assert "ttl=62" in out, f"{src} -> {dst}: {out}"
+
     # Each vgwd's FDB: every remote MAC at the right VTEP, its own hosts local.
     for leaf in ls_mod.VGW_LEAVES:
         assert wait_for(lambda: fdb_ok(f, leaf) is None, timeout=10), fdb_ok(f, leaf)
@@ -162,7 +200,17 @@ def test_leaf_spine_lab(fabric):
     assert {n["node"]: n["url"] for n in st["nodes"] if "url" in n} == {
         "leaf1": "http://127.0.0.1:8081/", "leaf2": "http://127.0.0.1:8082/"}
     for leaf in ls_mod.VGW_LEAVES:
-        assert len(st["fdb"][leaf]) == len(ls_mod.HOSTS), st["fdb"][leaf]
+        entries = st["fdb"][leaf]
+        hosts = [e for e in entries if e.get("type") != "router" and e.get("vni") in ls_mod.VNIS]
+        assert len(hosts) == len(ls_mod.HOSTS), entries
+        # Besides the hosts: the anycast gateway MACs and the leaf's own router MAC
+        # (router entries), and the other two leaves' router MACs in the L3 VNI.
+        assert sorted(e["mac"] for e in entries if e.get("type") == "router"
+                      and e.get("vni") in ls_mod.VNIS) == sorted(ls_mod.ANYCAST_MAC.values())
+        l3 = [e for e in entries if e.get("vni") == ls_mod.L3_VNI]
+        assert len([e for e in l3 if e.get("type") == "router"]) == 1, l3
+        assert sorted(e.get("remote") for e in l3 if e.get("type") == "evpn") == sorted(
+            ls_mod.loopback(x) for x in ls_mod.LEAVES if x != leaf), l3
     # The HTTP API each URL names answers inside its namespace.
     for leaf in ls_mod.VGW_LEAVES:
         body = f.ns[leaf].run("curl", "-sf", f"{f.url(leaf)}api/v1/vteps").stdout
