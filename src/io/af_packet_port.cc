@@ -28,6 +28,9 @@ namespace {
 struct [[gnu::packed]] VnetHdr {
   static constexpr uint8_t kNeedsCsum = 1;  // VIRTIO_NET_HDR_F_NEEDS_CSUM
   static constexpr uint8_t kGsoNone = 0;    // VIRTIO_NET_HDR_GSO_NONE
+  static constexpr uint8_t kGsoTcpV4 = 1;   // VIRTIO_NET_HDR_GSO_TCPV4
+  static constexpr uint8_t kGsoTcpV6 = 4;   // VIRTIO_NET_HDR_GSO_TCPV6
+  static constexpr uint8_t kGsoUdpL4 = 5;   // VIRTIO_NET_HDR_GSO_UDP_L4 (Linux 6.2+)
   uint8_t flags;
   uint8_t gso_type;
   uint16_t hdr_len;
@@ -44,6 +47,9 @@ std::string err_text(const std::string& ifname, const char* what, int e) {
 // A TPACKET_V2 slot: a 64 KB super-frame plus the frame header, the virtio-net
 // header and a VLAN tag, rounded to pages (a slot is one ring block).
 constexpr uint32_t kFrameSlot = (1u << 16) + 4096;
+
+// Segments merged into one TSO super-frame at most (45 full-size segments make 64 KB).
+constexpr uint32_t kMaxTsoSegments = 64;
 
 template <typename T>
 int setopt(int fd, int level, int name, const T& v) {
@@ -118,8 +124,13 @@ struct AfPacketPort::Impl {
   PortCounters counters;
   mutable PortCounters::Counter kernel_drops;  // from PACKET_STATISTICS, read by stats()
   std::array<mmsghdr, kBatchSize> msgs{};
-  std::array<iovec, 2 * kBatchSize> iov{};
+  // A message is a virtio-net header, then one frame, or a TSO super-frame's merged
+  // headers and each segment's payload: never more than 2 per packet + 1 per message.
+  std::array<iovec, 3 * kBatchSize> iov{};
   std::array<VnetHdr, kBatchSize> vnet{};
+  std::array<uint32_t, kBatchSize> msg_packets{};  // packets each message carries
+  std::array<std::array<uint8_t, gso::Run::kMaxHeader>, kBatchSize> gso_headers{};
+  bool coalesce = true;                // off for good once the kernel refuses a super-frame
   std::unique_ptr<uint8_t[]> scratch;  // a tagged super-frame rebuilt whole (block size + tag)
 };
 
@@ -152,6 +163,7 @@ Result<std::unique_ptr<AfPacketPort>> AfPacketPort::open(const AfPacketOptions& 
     p->mtu_ = static_cast<uint32_t>(ifr.ifr_mtu);
   }
   p->vxlan_port_ = o.vxlan_port;
+  p->udp_gso_ = o.udp_gso;
 
   p->blocks_ = o.rx_ring == RxRing::kBlocks;
   int version = p->blocks_ ? TPACKET_V3 : TPACKET_V2;
@@ -262,6 +274,8 @@ int AfPacketPort::take_frame(const RingFrame& f, PacketPool& pool, std::span<Pac
       copy_frame(im.scratch.get());
       frame = {im.scratch.get(), full};
     }
+    if (gso && vh.gso_type == VnetHdr::kGsoUdpL4)
+      return take_udp_gso(frame, vh.gso_size, pool, out);
     auto layout = gso::parse(frame, vxlan_port_);
     uint32_t mss = layout ? gso::mss_for_mtu(frame, *layout, mtu_) : 0;
     if (gso && vh.gso_size && vh.gso_size < mss) mss = vh.gso_size;
@@ -310,6 +324,34 @@ int AfPacketPort::take_frame(const RingFrame& f, PacketPool& pool, std::span<Pac
   im.counters.rx_bytes.add(full);
   out[0] = p;
   return 1;
+}
+
+int AfPacketPort::take_udp_gso(std::span<const uint8_t> frame, uint32_t size, PacketPool& pool,
+                               std::span<Packet*> out) {
+  // A UDP GSO frame (from a peer that coalesces like send() below): cut where the
+  // sender's datagrams were; each is then an ordinary datagram (VXLAN or not).
+  Impl& im = *impl_;
+  auto layout = gso::parse(frame);
+  const uint32_t hdr = layout ? layout->l4 + 8 : 0;
+  const uint32_t count = layout && layout->proto == IPPROTO_UDP && size && layout->l3_end > hdr
+                             ? (layout->l3_end - hdr + size - 1) / size
+                             : 0;
+  if (count == 0 || count > kBatchSize) {
+    im.counters.rx_dropped.add(1);
+    return 0;
+  }
+  if (count > out.size()) return -1;
+  auto r = gso::segment_udp(frame, *layout, size, pool, out);
+  if (r.error != gso::SegError::kNone) {
+    im.counters.rx_dropped.add(1);
+    return 0;
+  }
+  im.counters.rx_segmented.add(1);
+  uint64_t bytes = 0;
+  for (uint32_t i = 0; i < r.count; ++i) bytes += out[i]->size();
+  im.counters.rx_packets.add(r.count);
+  im.counters.rx_bytes.add(bytes);
+  return static_cast<int>(r.count);
 }
 
 uint32_t AfPacketPort::receive(PacketPool& pool, std::span<Packet*> out) {
@@ -382,48 +424,83 @@ uint32_t AfPacketPort::send(std::span<Packet* const> pkts) {
   uint32_t sent_total = 0;
   for (size_t base = 0; base < pkts.size(); base += kBatchSize) {
     const size_t cnt = std::min(kBatchSize, pkts.size() - base);
-    for (size_t i = 0; i < cnt; ++i) {
-      Packet* p = pkts[base + i];
-      msghdr& m = im.msgs[i].msg_hdr;
+    const auto chunk = pkts.subspan(base, cnt);
+    size_t nmsg = 0, niov = 0;
+    for (size_t i = 0; i < cnt; ++nmsg) {
+      Packet* p = chunk[i];
+      msghdr& m = im.msgs[nmsg].msg_hdr;
       m = msghdr{};
-      iovec* iov = &im.iov[2 * i];
+      iovec* iov = &im.iov[niov];
       size_t k = 0;
+      uint32_t take = 1;
       if (vnet_hdr_) {
-        VnetHdr& vh = im.vnet[i];
+        VnetHdr& vh = im.vnet[nmsg];
         vh = VnetHdr{};
-        if (p->meta.flags & PacketMeta::kCsumPartial) {
+        iov[k++] = {&vh, sizeof vh};
+        gso::Run run;
+        if (im.coalesce && cnt - i >= 2)
+          run = udp_gso_
+                    ? gso::coalesce_udp(chunk.subspan(i), kMaxTsoSegments, im.gso_headers[nmsg])
+                    : gso::coalesce_tcp(chunk.subspan(i), kMaxTsoSegments, im.gso_headers[nmsg]);
+        if (run.count >= 2) {
+          vh.flags = VnetHdr::kNeedsCsum;
+          vh.gso_type = udp_gso_ ? VnetHdr::kGsoUdpL4
+                        : run.v6 ? VnetHdr::kGsoTcpV6
+                                 : VnetHdr::kGsoTcpV4;
+          vh.hdr_len = static_cast<uint16_t>(run.header_len);
+          vh.gso_size = static_cast<uint16_t>(run.mss);
+          vh.csum_start = static_cast<uint16_t>(run.l4);
+          vh.csum_offset = udp_gso_ ? 6 : 16;  // the UDP / TCP checksum field
+          iov[k++] = {im.gso_headers[nmsg].data(), run.header_len};
+          for (uint32_t j = 0; j < run.count; ++j)
+            iov[k++] = {chunk[i + j]->data() + run.header_len,
+                        j + 1 < run.count ? run.mss : run.last_payload};
+          take = run.count;
+        } else if (p->meta.flags & PacketMeta::kCsumPartial) {
           vh.flags = VnetHdr::kNeedsCsum;
           vh.csum_start = p->meta.csum_start;
           vh.csum_offset = p->meta.csum_offset;
         }
-        iov[k++] = {&vh, sizeof vh};
       } else if (p->meta.flags & PacketMeta::kCsumPartial) {
         gso::finish_partial_checksum(p->bytes(), p->meta.csum_start, p->meta.csum_offset,
                                      p->size());
       }
-      iov[k++] = {p->data(), p->size()};
+      if (take == 1) iov[k++] = {p->data(), p->size()};
       m.msg_iov = iov;
       m.msg_iovlen = k;
+      im.msg_packets[nmsg] = take;
+      niov += k;
+      i += take;
     }
-    size_t i = 0;
-    while (i < cnt) {
-      int r = sendmmsg(fd_, &im.msgs[i], static_cast<unsigned>(cnt - i), MSG_DONTWAIT);
+    auto bytes_of = [&](size_t msg, size_t first) {
+      uint64_t b = 0;
+      for (uint32_t j = 0; j < im.msg_packets[msg]; ++j) b += chunk[first + j]->size();
+      return b;
+    };
+    size_t msg = 0, first = 0;  // the next message and its first packet
+    while (msg < nmsg) {
+      int r = sendmmsg(fd_, &im.msgs[msg], static_cast<unsigned>(nmsg - msg), MSG_DONTWAIT);
       if (r > 0) {
-        for (size_t j = i; j < i + static_cast<size_t>(r); ++j)
-          im.counters.tx_bytes.add(pkts[base + j]->size());
-        i += static_cast<size_t>(r);
-        sent_total += static_cast<uint32_t>(r);
+        for (int j = 0; j < r; ++j, ++msg) {
+          im.counters.tx_bytes.add(bytes_of(msg, first));
+          sent_total += im.msg_packets[msg];
+          first += im.msg_packets[msg];
+        }
         continue;
       }
       if (r < 0 && errno == EINTR) continue;
       if (r < 0 && (errno == EAGAIN || errno == ENOBUFS)) {  // the queue is full: the rest is lost
-        im.counters.tx_dropped.add(cnt - i);
+        im.counters.tx_dropped.add(cnt - first);
         break;
       }
-      im.counters.tx_dropped.add(1);  // this frame was refused (e.g. too large): skip it
-      ++i;
+      // This frame was refused (e.g. too large): skip it. A refused super-frame means
+      // this kernel does not take them: send frames one by one from now on.
+      if (im.msg_packets[msg] > 1) im.coalesce = false;
+      im.counters.tx_dropped.add(im.msg_packets[msg]);
+      first += im.msg_packets[msg];
+      ++msg;
     }
-    for (size_t j = 0; j < cnt; ++j) pkts[base + j]->release();
+    for (Packet* p : chunk) p->release();
   }
   im.counters.tx_packets.add(sent_total);
   return sent_total;

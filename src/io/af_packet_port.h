@@ -16,7 +16,15 @@
 // MTU-sized segments straight from the ring (packet/gso.h), so the pipeline only
 // sees frames that fit. With PACKET_VNET_HDR (supported with TPACKET_V3 receive
 // on this kernel) the sender's gso_size and checksum offsets are used; without
-// it, oversized frames are segmented to the MTU and checksums located by parsing.
+// it, oversized frames are segmented to the MTU and checksums located by parsing;
+// UDP GSO frames (gso_type UDP_L4) are cut at the sender's datagram size. On send,
+// the reverse: a run of one TCP flow's segments leaves as one TSO super-frame and,
+// with udp_gso (the underlay), a run of one flow's equal-size VXLAN datagrams as one
+// UDP GSO frame (packet/gso.h coalesce_*), so the kernel behind a veth handles one
+// frame instead of dozens (what its own VXLAN and TCP do); the kernel cuts them back
+// into exactly the frames given, except that the outer UDP checksum of a UDP GSO
+// datagram is computed instead of zero (RFC 7348 §5 allows either). A kernel that
+// refuses a super-frame turns coalescing off for the port.
 // The 802.1Q tag the kernel moves into metadata on receive (TP_STATUS_VLAN_VALID)
 // is put back into the frame, so VLAN attachments see the wire format.
 #pragma once
@@ -50,6 +58,10 @@ struct AfPacketOptions {
   uint32_t mtu = 0;                // largest L3 packet handed on; 0: the interface MTU
   uint16_t vxlan_port = 0;         // underlay: segment VXLAN-in-UDP super-frames by inner TCP
   bool vnet_hdr = true;            // ask for virtio-net headers (falls back if refused)
+  // Send: with virtio-net headers, consecutive TCP segments of one flow leave as one
+  // TSO super-frame (attachments), or with udp_gso consecutive equal-size UDP
+  // datagrams of one flow as one UDP GSO frame (the underlay: VXLAN of a TCP flow).
+  bool udp_gso = false;
 };
 
 // A fanout group id for an interface, unique per process and interface (groups are
@@ -83,6 +95,8 @@ class AfPacketPort final : public Port {
   // Hands one ring frame to out; returns how many packets it produced, or -1 when
   // out has no room for its segments (the frame stays for the next call).
   int take_frame(const RingFrame& f, PacketPool& pool, std::span<Packet*> out);
+  int take_udp_gso(std::span<const uint8_t> frame, uint32_t size, PacketPool& pool,
+                   std::span<Packet*> out);
   uint32_t receive_blocks(PacketPool& pool, std::span<Packet*> out);
   uint32_t receive_frames(PacketPool& pool, std::span<Packet*> out);
 
@@ -92,6 +106,7 @@ class AfPacketPort final : public Port {
   uint32_t mtu_ = 0;
   uint16_t vxlan_port_ = 0;
   bool vnet_hdr_ = false;
+  bool udp_gso_ = false;
   uint8_t* ring_ = nullptr;
   size_t ring_len_ = 0;
   bool blocks_ = false;  // TPACKET_V3 (else V2)

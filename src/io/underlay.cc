@@ -19,6 +19,7 @@ AfPacketOptions underlay_port_options(const UnderlayPacketOptions& o) {
   a.promiscuous = false;
   a.mtu = o.mtu;
   a.vxlan_port = o.udp_port;
+  a.udp_gso = true;
   return a;
 }
 

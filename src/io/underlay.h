@@ -22,7 +22,8 @@ struct UnderlayPacketOptions {
 };
 
 // The AF_PACKET options for one worker's underlay port: VXLAN-to-VTEP filter, not
-// promiscuous, VXLAN super-frames segmented by their inner TCP.
+// promiscuous, VXLAN super-frames segmented by their inner TCP, runs of one flow's
+// VXLAN datagrams sent as one UDP GSO frame (udp_gso).
 AfPacketOptions underlay_port_options(const UnderlayPacketOptions& o);
 
 // Holds vtep:port with a UDP socket whose filter drops everything, so the kernel

@@ -259,4 +259,212 @@ SegResult segment_tcp(std::span<const uint8_t> frame, const Layout& l, uint32_t 
   return {n, SegError::kNone};
 }
 
+SegResult segment_udp(std::span<const uint8_t> frame, const Layout& l, uint32_t size,
+                      PacketPool& pool, std::span<Packet*> out) {
+  if (l.proto != IPPROTO_UDP || l.tunnel) return {0, SegError::kNotTcp};
+  const uint32_t hdr = l.l4 + kUdpHdr;
+  if (size == 0 || l.l3_end > frame.size() || l.l3_end < hdr) return {0, SegError::kMalformed};
+  const uint8_t* f = frame.data();
+  const uint32_t payload = l.l3_end - hdr;
+  const uint32_t n = payload == 0 ? 1 : (payload + size - 1) / size;
+  if (n > out.size()) return {0, SegError::kNoRoom};
+  if (hdr + std::min(size, payload) > Packet::kDataRoom) return {0, SegError::kTooLarge};
+  const uint16_t id0 = l.v6 ? 0 : rd16(f + l.l3 + 4);
+  const bool csum = l.v6 || rd16(f + l.l4 + 6) != 0;
+  for (uint32_t i = 0; i < n; ++i) {
+    Packet* p = pool.alloc();
+    if (!p) {
+      for (uint32_t j = 0; j < i; ++j) out[j]->release();
+      return {0, SegError::kNoBuffer};
+    }
+    const uint32_t off = i * size;
+    const uint32_t chunk = std::min(size, payload - off);
+    const uint32_t len = hdr + chunk;
+    uint8_t* d = p->append(len);
+    std::memcpy(d, f, hdr);
+    std::memcpy(d + hdr, f + hdr + off, chunk);
+    if (l.v6) {
+      wr16(d + l.l3 + 4, static_cast<uint16_t>(len - l.l3 - 40));
+    } else {
+      wr16(d + l.l3 + 2, static_cast<uint16_t>(len - l.l3));
+      wr16(d + l.l3 + 4, static_cast<uint16_t>(id0 + i));
+      write_ipv4_checksum(d + l.l3);
+    }
+    wr16(d + l.l4 + 4, static_cast<uint16_t>(len - l.l4));
+    if (csum) {
+      d[l.l4 + 6] = 0xff;  // anything non-zero: write_l4_checksum keeps a zero one
+      write_l4_checksum(d, l.l3, l.l4, len, l.v6, IPPROTO_UDP);
+    }
+    p->meta = PacketMeta{};
+    out[i] = p;
+  }
+  return {n, SegError::kNone};
+}
+
+Run coalesce_tcp(std::span<Packet* const> pkts, uint32_t max_count,
+                 std::span<uint8_t, Run::kMaxHeader> header) {
+  constexpr uint8_t kNotMergeable = 0x02 | 0x04 | 0x20 | kTcpCwr;  // SYN RST URG CWR
+  constexpr uint8_t kLastOnly = kTcpFin | kTcpPsh;
+  Run run;
+  const uint32_t limit = std::min<uint32_t>(max_count, static_cast<uint32_t>(pkts.size()));
+  if (limit < 2) return run;
+  const uint8_t* f0 = pkts[0]->data();
+  const uint32_t size0 = pkts[0]->size();
+  if (size0 < kEthHdr + 20) return run;
+  const uint16_t type = rd16(f0 + 12);
+  if (type != kEthIpv4 && type != kEthIpv6) return run;  // tagged frames go one by one
+  auto l = parse_l3(f0, 0, size0);
+  if (!l || l->proto != IPPROTO_TCP) return run;
+  const uint32_t hdr = l->l4 + (f0[l->l4 + 12] >> 4) * 4u;
+  if (hdr > Run::kMaxHeader || l->end <= hdr) return run;
+  const uint32_t mss = l->end - hdr;
+  const uint8_t flags0 = f0[l->l4 + 13];
+  if (flags0 & (kNotMergeable | kLastOnly)) return run;
+  const uint32_t seq0 = rd32(f0 + l->l4 + 4);
+  const uint16_t id0 = l->v6 ? 0 : rd16(f0 + l->l3 + 4);
+  // Header bytes that differ between segments: [from, to) ranges, in order.
+  const uint32_t mutable_v4[][2] = {{l->l3 + 2, l->l3 + 6},
+                                    {l->l3 + 10, l->l3 + 12},
+                                    {l->l4 + 4, l->l4 + 8},
+                                    {l->l4 + 13, l->l4 + 14},
+                                    {l->l4 + 16, l->l4 + 18}};
+  const uint32_t mutable_v6[][2] = {{l->l3 + 4, l->l3 + 6},
+                                    {l->l4 + 4, l->l4 + 8},
+                                    {l->l4 + 13, l->l4 + 14},
+                                    {l->l4 + 16, l->l4 + 18}};
+  auto same_headers = [&](const uint8_t* f) {
+    uint32_t at = 0;
+    auto cmp = [&](uint32_t from, uint32_t to) {
+      bool eq = std::memcmp(f0 + at, f + at, from - at) == 0;
+      at = to;
+      return eq;
+    };
+    if (l->v6) {
+      for (auto& r : mutable_v6)
+        if (!cmp(r[0], r[1])) return false;
+    } else {
+      for (auto& r : mutable_v4)
+        if (!cmp(r[0], r[1])) return false;
+    }
+    return cmp(hdr, hdr);
+  };
+  // The L4 length of the merged frame must fit the IP length field.
+  const uint32_t max_l4 = 65535 - (l->v6 ? 0 : l->l4 - l->l3);
+  uint32_t n = 1, payload = mss, last = mss;
+  uint8_t last_flags = 0;
+  while (n < limit) {
+    const uint8_t* f = pkts[n]->data();
+    const uint32_t size = pkts[n]->size();
+    if (size < hdr || !same_headers(f)) break;
+    const uint32_t end = l->v6 ? l->l3 + 40 + rd16(f + l->l3 + 4) : l->l3 + rd16(f + l->l3 + 2);
+    if (end > size || end <= hdr || end - hdr > mss) break;
+    const uint32_t chunk = end - hdr;
+    if (hdr - l->l4 + payload + chunk > max_l4) break;
+    if (rd32(f + l->l4 + 4) != seq0 + payload) break;
+    if (!l->v6 && rd16(f + l->l3 + 4) != static_cast<uint16_t>(id0 + n)) break;
+    const uint8_t flags = f[l->l4 + 13];
+    if ((flags & static_cast<uint8_t>(~kLastOnly)) != flags0) break;
+    ++n;
+    payload += chunk;
+    last = chunk;
+    last_flags = flags & kLastOnly;
+    if (last_flags || chunk < mss) break;  // only the last segment may be short or push
+  }
+  if (n < 2) return run;
+
+  uint8_t* h = header.data();
+  std::memcpy(h, f0, hdr);
+  const uint32_t l4_len = hdr - l->l4 + payload;
+  if (l->v6) {
+    wr16(h + l->l3 + 4, static_cast<uint16_t>(l4_len));
+  } else {
+    wr16(h + l->l3 + 2, static_cast<uint16_t>(l->l4 - l->l3 + l4_len));
+    write_ipv4_checksum(h + l->l3);
+  }
+  h[l->l4 + 13] = flags0 | last_flags;
+  wr16(h + l->l4 + 16, packet::csum_fold(pseudo_header(h + l->l3, l->v6, IPPROTO_TCP, l4_len)));
+  run.count = n;
+  run.header_len = hdr;
+  run.mss = mss;
+  run.last_payload = last;
+  run.l4 = l->l4;
+  run.v6 = l->v6;
+  return run;
+}
+
+Run coalesce_udp(std::span<Packet* const> pkts, uint32_t max_count,
+                 std::span<uint8_t, Run::kMaxHeader> header) {
+  Run run;
+  const uint32_t limit = std::min<uint32_t>(max_count, static_cast<uint32_t>(pkts.size()));
+  if (limit < 2) return run;
+  const uint8_t* f0 = pkts[0]->data();
+  const uint32_t size0 = pkts[0]->size();
+  if (size0 < kEthHdr + 20) return run;
+  const uint16_t type = rd16(f0 + 12);
+  if (type != kEthIpv4 && type != kEthIpv6) return run;
+  auto l = parse_l3(f0, 0, size0);
+  if (!l || l->proto != IPPROTO_UDP) return run;
+  const uint32_t hdr = l->l4 + kUdpHdr;
+  if (hdr > Run::kMaxHeader || l->end <= hdr || rd16(f0 + l->l4 + 4) != l->end - l->l4) return run;
+  const uint32_t mss = l->end - hdr;
+  const uint16_t id0 = l->v6 ? 0 : rd16(f0 + l->l3 + 4);
+  // Header bytes that differ between datagrams: IP length (and IPv4 id, checksum),
+  // UDP length and checksum.
+  const uint32_t mutable_v4[][2] = {
+      {l->l3 + 2, l->l3 + 6}, {l->l3 + 10, l->l3 + 12}, {l->l4 + 4, l->l4 + 8}};
+  const uint32_t mutable_v6[][2] = {{l->l3 + 4, l->l3 + 6}, {l->l4 + 4, l->l4 + 8}};
+  auto same_headers = [&](const uint8_t* f) {
+    uint32_t at = 0;
+    auto cmp = [&](uint32_t from, uint32_t to) {
+      bool eq = std::memcmp(f0 + at, f + at, from - at) == 0;
+      at = to;
+      return eq;
+    };
+    if (l->v6) {
+      for (auto& r : mutable_v6)
+        if (!cmp(r[0], r[1])) return false;
+    } else {
+      for (auto& r : mutable_v4)
+        if (!cmp(r[0], r[1])) return false;
+    }
+    return true;  // the UDP header ends at hdr: nothing after the last range
+  };
+  const uint32_t max_l4 = 65535 - (l->v6 ? 0 : l->l4 - l->l3);
+  uint32_t n = 1, payload = mss, last = mss;
+  while (n < limit) {
+    const uint8_t* f = pkts[n]->data();
+    const uint32_t size = pkts[n]->size();
+    if (size < hdr || !same_headers(f)) break;
+    const uint32_t end = l->v6 ? l->l3 + 40 + rd16(f + l->l3 + 4) : l->l3 + rd16(f + l->l3 + 2);
+    if (end > size || end <= hdr || end - hdr > mss || rd16(f + l->l4 + 4) != end - l->l4) break;
+    const uint32_t chunk = end - hdr;
+    if (kUdpHdr + payload + chunk > max_l4) break;
+    if (!l->v6 && rd16(f + l->l3 + 4) != static_cast<uint16_t>(id0 + n)) break;
+    ++n;
+    payload += chunk;
+    last = chunk;
+    if (chunk < mss) break;  // only the last datagram may be short
+  }
+  if (n < 2) return run;
+
+  uint8_t* h = header.data();
+  std::memcpy(h, f0, hdr);
+  const uint32_t l4_len = kUdpHdr + payload;
+  if (l->v6) {
+    wr16(h + l->l3 + 4, static_cast<uint16_t>(l4_len));
+  } else {
+    wr16(h + l->l3 + 2, static_cast<uint16_t>(l->l4 - l->l3 + l4_len));
+    write_ipv4_checksum(h + l->l3);
+  }
+  wr16(h + l->l4 + 4, static_cast<uint16_t>(l4_len));
+  wr16(h + l->l4 + 6, packet::csum_fold(pseudo_header(h + l->l3, l->v6, IPPROTO_UDP, l4_len)));
+  run.count = n;
+  run.header_len = hdr;
+  run.mss = mss;
+  run.last_payload = last;
+  run.l4 = l->l4;
+  run.v6 = l->v6;
+  return run;
+}
+
 }  // namespace vgw::gso

@@ -79,7 +79,55 @@ uint32_t segment_count(std::span<const uint8_t> frame, const Layout& layout, uin
 SegResult segment_tcp(std::span<const uint8_t> frame, const Layout& layout, uint32_t mss,
                       PacketPool& pool, std::span<Packet*> out);
 
+// Splits a UDP GSO frame (gso_type UDP_L4: the payload of one UDP header cut every
+// `size` bytes, as coalesce_udp or a UDP_SEGMENT sender makes it) into datagrams,
+// each with a copy of the headers, IP and UDP lengths rewritten, IPv4 ids advancing
+// by one and the UDP checksum computed (a zero one stays zero). `layout` is the
+// frame's outer parse (parse(frame) without a VXLAN port). Nothing is left allocated
+// on failure.
+SegResult segment_udp(std::span<const uint8_t> frame, const Layout& layout, uint32_t size,
+                      PacketPool& pool, std::span<Packet*> out);
+
 // The MSS that makes every segment's L3 packet (outer, for a tunnel) fit `mtu`.
 uint32_t mss_for_mtu(std::span<const uint8_t> frame, const Layout& layout, uint32_t mtu);
+
+// Transmit-side coalescing, the reverse of segment_tcp (what GRO does in the kernel):
+// a run of consecutive TCP segments of one flow, as segment_tcp or a TSO sender
+// cuts them, is handed to the kernel as one TSO super-frame (a virtio-net header
+// with gso_type TCPV4/TCPV6 on AF_PACKET), so the receiving stack takes one frame
+// instead of dozens. The kernel cuts it back into exactly the segments given:
+// headers equal but for the IP length/id/checksum and the TCP sequence, flags and
+// checksum; payloads of `mss` bytes with a shorter last one; IPv4 ids advancing by
+// one; sequence numbers contiguous; PSH/FIN on the last segment only; no SYN, RST,
+// URG or CWR. Untagged Ethernet + IPv4/IPv6 (no extension headers) + TCP only.
+struct Run {
+  static constexpr uint32_t kMaxHeader = 14 + 60 + 60;  // Ethernet + IPv4 options + TCP options
+  uint32_t count = 0;       // segments merged; below 2: send them one by one
+  uint32_t header_len = 0;  // the merged frame's headers, Ethernet through TCP
+  uint32_t mss = 0;         // payload bytes per segment, the last one excepted
+  uint32_t last_payload = 0;
+  uint32_t l4 = 0;  // the TCP header's offset (checksum start)
+  bool v6 = false;
+};
+
+// Finds the run at the head of `pkts` (at most `max_count` segments) and writes the
+// super-frame's headers into `header` (TcpRun::kMaxHeader bytes): lengths for the
+// whole payload, the first segment's IPv4 id and sequence number, the last
+// segment's PSH/FIN, the IPv4 header checksum, and the TCP checksum field holding
+// the pseudo-header sum for the whole length (CHECKSUM_PARTIAL, as the kernel's
+// TSO path leaves it). The payload of segment i is pkts[i]->data() + header_len,
+// `mss` bytes (last_payload for the last one).
+Run coalesce_tcp(std::span<Packet* const> pkts, uint32_t max_count,
+                 std::span<uint8_t, Run::kMaxHeader> header);
+
+// The same for UDP datagrams (UDP GSO, gso_type UDP_L4): a run of datagrams of one
+// flow with equal payload sizes (the last may be shorter) and IPv4 ids advancing by
+// one, as the VXLAN encapsulation of a TCP flow's segments makes them. The merged
+// UDP checksum field holds the pseudo-header sum (CHECKSUM_PARTIAL): the kernel
+// cuts the datagrams back out and has each one's checksum computed, so a datagram
+// sent with checksum zero leaves with a valid non-zero one (RFC 7348 §5 allows it;
+// receivers must accept both).
+Run coalesce_udp(std::span<Packet* const> pkts, uint32_t max_count,
+                 std::span<uint8_t, Run::kMaxHeader> header);
 
 }  // namespace vgw::gso

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 
+#include <algorithm>
 #include <array>
 #include <vector>
 
@@ -255,6 +256,219 @@ TEST(Gso, OutOfBuffersOrRoomLeavesNothingAllocated) {
   EXPECT_EQ(segment_tcp(f, *l, 1000, pool, std::span<Packet*>(out).first(4)).error,
             SegError::kNoRoom);
   EXPECT_EQ(pool.available(), 2u);
+}
+
+// A super-frame cut by segment_tcp and merged back by coalesce_tcp: the merged
+// headers are the original's with the TCP checksum field holding the pseudo-header
+// sum of the whole length (what TSO leaves), the payloads in order are the original
+// payload, and cutting the merged frame again gives the same segments byte for byte.
+TEST(Gso, CoalesceUndoesSegment) {
+  for (bool v6 : {false, true}) {
+    SCOPED_TRACE(v6);
+    PacketBuilder b;
+    b.eth(kMacB, kMacA);
+    if (v6) {
+      b.ipv6(kIp6A, kIp6B);
+    } else {
+      b.ipv4(kIp4A, kIp4B).ip_id(0xfffe).df();
+    }
+    const size_t payload = 5000;
+    auto f = b.tcp(40000, 5201, packet::kTcpAck | packet::kTcpPsh, 0xfffff000u, 7)
+                 .payload(payload)
+                 .build();
+    auto l = parse(f);
+    ASSERT_TRUE(l);
+    PacketPool pool(16);
+    std::array<Packet*, 8> seg{};
+    SegResult r = segment_tcp(f, *l, 1448, pool, seg);
+    ASSERT_EQ(r.count, 4u);
+    std::array<uint8_t, gso::Run::kMaxHeader> hdr{};
+    gso::Run run = coalesce_tcp(std::span<Packet* const>(seg.data(), r.count), 64, hdr);
+    ASSERT_EQ(run.count, 4u);
+    const uint32_t h = l->l4 + 20;
+    EXPECT_EQ(run.header_len, h);
+    EXPECT_EQ(run.l4, l->l4);
+    EXPECT_EQ(run.v6, v6);
+    EXPECT_EQ(run.mss, 1448u);
+    EXPECT_EQ(run.last_payload, payload - 3 * 1448);
+
+    std::vector<uint8_t> merged(hdr.begin(), hdr.begin() + h);
+    for (uint32_t i = 0; i < run.count; ++i) {
+      const uint8_t* d = seg[i]->data() + h;
+      merged.insert(merged.end(), d, d + (i + 1 < run.count ? run.mss : run.last_payload));
+    }
+    ASSERT_EQ(merged.size(), f.size());
+    std::vector<uint8_t> expect = f;
+    const uint32_t l4_len = static_cast<uint32_t>(f.size()) - l->l4;
+    const uint16_t partial =
+        v6 ? packet::csum_fold(packet::pseudo_header_sum_v6(f.data() + l->l3 + 8,
+                                                            f.data() + l->l3 + 24, 6, l4_len))
+           : packet::csum_fold(packet::pseudo_header_sum_v4(
+                 f.data() + l->l3 + 12, f.data() + l->l3 + 16, 6, static_cast<uint16_t>(l4_len)));
+    expect[l->l4 + 16] = static_cast<uint8_t>(partial >> 8);
+    expect[l->l4 + 17] = static_cast<uint8_t>(partial);
+    EXPECT_EQ(merged, expect);
+    if (!v6) {
+      EXPECT_TRUE(packet::ipv4_header_checksum_ok({merged.data() + 14, 20}));
+    }
+
+    std::array<Packet*, 8> again{};
+    SegResult r2 = segment_tcp(merged, *parse(merged), run.mss, pool, again);
+    ASSERT_EQ(r2.count, r.count);
+    for (uint32_t i = 0; i < r.count; ++i) {
+      EXPECT_TRUE(std::ranges::equal(again[i]->bytes(), seg[i]->bytes())) << i;
+      again[i]->release();
+      seg[i]->release();
+    }
+    EXPECT_EQ(pool.available(), 16u);
+  }
+}
+
+// A run stops where the kernel could not cut the same segments back out: a gap in
+// the sequence, another flow, a repeated IPv4 id, a segment larger than the first,
+// a push before the end; SYN and tagged frames are never merged.
+TEST(Gso, CoalesceStopsWhereTheSegmentsDiffer) {
+  auto f = PacketBuilder()
+               .eth(kMacB, kMacA)
+               .ipv4(kIp4A, kIp4B)
+               .ip_id(100)
+               .tcp(40000, 5201, packet::kTcpAck, 1000, 7)
+               .payload(6000)
+               .build();
+  auto l = parse(f);
+  ASSERT_TRUE(l);
+  PacketPool pool(16);
+  std::array<uint8_t, gso::Run::kMaxHeader> hdr{};
+  auto cut = [&] {
+    std::vector<Packet*> v(8);
+    SegResult r = segment_tcp(f, *l, 1000, pool, v);
+    v.resize(r.count);
+    return v;
+  };
+  auto release = [](std::vector<Packet*>& v) {
+    for (Packet* p : v) p->release();
+  };
+  auto run_of = [&](std::vector<Packet*>& v) { return coalesce_tcp(v, 64, hdr).count; };
+
+  auto v = cut();
+  ASSERT_EQ(v.size(), 6u);
+  EXPECT_EQ(run_of(v), 6u);
+  EXPECT_EQ(coalesce_tcp(v, 3, hdr).count, 3u);  // max_count
+  v[3]->data()[l->l4 + 7] ^= 1;                  // sequence gap before segment 3
+  EXPECT_EQ(run_of(v), 3u);
+  release(v);
+
+  v = cut();
+  v[2]->data()[l->l4 + 1] ^= 1;  // another source port
+  EXPECT_EQ(run_of(v), 2u);
+  release(v);
+
+  v = cut();
+  v[1]->data()[l->l3 + 5] = v[0]->data()[l->l3 + 5];  // same IPv4 id as the first
+  EXPECT_EQ(run_of(v), 0u);
+  release(v);
+
+  v = cut();
+  v[2]->data()[l->l4 + 13] |= packet::kTcpPsh;  // push in the middle: the run ends there
+  EXPECT_EQ(run_of(v), 3u);
+  release(v);
+
+  v = cut();
+  v[0]->data()[l->l4 + 13] |= packet::kTcpSyn;
+  EXPECT_EQ(run_of(v), 0u);
+  release(v);
+
+  // A short segment ends the run; one longer than the first never joins it.
+  auto g = PacketBuilder()
+               .eth(kMacB, kMacA)
+               .ipv4(kIp4A, kIp4B)
+               .ip_id(100)
+               .tcp(40000, 5201, packet::kTcpAck, 1000, 7)
+               .payload(2500)
+               .build();
+  auto gl = parse(g);
+  std::vector<Packet*> w(8);
+  w.resize(segment_tcp(g, *gl, 1000, pool, w).count);
+  ASSERT_EQ(w.size(), 3u);
+  std::vector<Packet*> rev = {w[2], w[0]};
+  EXPECT_EQ(run_of(rev), 0u);  // 500 then 1000 bytes: the second is longer
+  EXPECT_EQ(run_of(w), 3u);
+  release(w);
+
+  auto tagged = PacketBuilder()
+                    .eth(kMacB, kMacA)
+                    .vlan(10)
+                    .ipv4(kIp4A, kIp4B)
+                    .tcp(40000, 5201, packet::kTcpAck, 1000, 7)
+                    .payload(3000)
+                    .build();
+  auto tl = parse(tagged);
+  ASSERT_TRUE(tl);
+  std::vector<Packet*> t(8);
+  t.resize(segment_tcp(tagged, *tl, 1000, pool, t).count);
+  ASSERT_EQ(t.size(), 3u);
+  EXPECT_EQ(run_of(t), 0u);
+  release(t);
+  EXPECT_EQ(pool.available(), 16u);
+}
+
+// VXLAN datagrams of one TCP flow merged by coalesce_udp and cut again by
+// segment_udp: the same datagrams, but for the outer UDP checksum, which comes back
+// computed (the merged frame is CHECKSUM_PARTIAL) instead of zero.
+TEST(Gso, CoalesceUdpUndoneBySegmentUdp) {
+  PacketPool pool(16);
+  std::vector<std::vector<uint8_t>> sent;
+  std::vector<Packet*> dgrams;
+  for (uint16_t i = 0; i < 4; ++i) {
+    auto inner = tcp_frame(false, i == 3 ? 300 : 1400, 1000 + 1400u * i);
+    sent.push_back(PacketBuilder()
+                       .eth(kMacB, kMacA)
+                       .ipv4(*IpAddress::parse("192.168.1.1"), *IpAddress::parse("192.168.1.2"))
+                       .ip_id(static_cast<uint16_t>(0xffff + i))
+                       .udp(50000, 4789)
+                       .vxlan(100)
+                       .inner(inner)
+                       .build());
+    dgrams.push_back(pool.alloc());
+    ASSERT_TRUE(dgrams.back()->assign(sent.back()));
+  }
+  std::array<uint8_t, gso::Run::kMaxHeader> hdr{};
+  gso::Run run = coalesce_udp(dgrams, 64, hdr);
+  ASSERT_EQ(run.count, 4u);
+  EXPECT_EQ(run.header_len, 42u);
+  EXPECT_EQ(run.mss, sent[0].size() - 42);
+  EXPECT_EQ(run.last_payload, sent[3].size() - 42);
+  std::vector<uint8_t> merged(hdr.begin(), hdr.begin() + 42);
+  for (uint32_t i = 0; i < 4; ++i) merged.insert(merged.end(), sent[i].begin() + 42, sent[i].end());
+  EXPECT_EQ(load_be16(merged.data() + 16), merged.size() - 14);
+  EXPECT_EQ(load_be16(merged.data() + 38), merged.size() - 34);
+  EXPECT_TRUE(packet::ipv4_header_checksum_ok({merged.data() + 14, 20}));
+
+  auto l = parse(merged);
+  ASSERT_TRUE(l);
+  std::array<Packet*, 8> out{};
+  SegResult r = segment_udp(merged, *l, run.mss, pool, out);
+  ASSERT_EQ(r.count, 4u);
+  for (uint32_t i = 0; i < 4; ++i) {
+    SCOPED_TRACE(i);
+    std::vector<uint8_t> got(out[i]->bytes().begin(), out[i]->bytes().end());
+    auto gl = parse(got);
+    ASSERT_TRUE(gl);
+    EXPECT_NE(load_be16(got.data() + 40), 0);
+    EXPECT_TRUE(l4_checksum_ok(got, *gl));
+    got[40] = got[41] = 0;
+    EXPECT_EQ(got, sent[i]);
+    out[i]->release();
+  }
+  // A datagram of another size in the middle, or a repeated id, ends the run there.
+  dgrams[1]->data()[19] ^= 1;  // IPv4 id
+  EXPECT_EQ(coalesce_udp(dgrams, 64, hdr).count, 0u);
+  dgrams[1]->data()[19] ^= 1;
+  EXPECT_EQ(coalesce_udp(std::span<Packet* const>(dgrams).subspan(2), 64, hdr).count, 2u);
+  std::swap(dgrams[2], dgrams[3]);  // the short one before a full one
+  EXPECT_EQ(coalesce_udp(dgrams, 64, hdr).count, 2u);
+  for (Packet* p : dgrams) p->release();
+  EXPECT_EQ(pool.available(), 16u);
 }
 
 }  // namespace
