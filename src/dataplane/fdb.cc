@@ -203,7 +203,7 @@ LearnResult Fdb::learn(const LearnEvent& ev, const Snapshot& snap) {
       if (s->moves < 0xffff) ++s->moves;
       stats_.moves.fetch_add(1, std::memory_order_relaxed);
       s->last_seen.store(ev.time, std::memory_order_relaxed);
-      s->value.store(FdbValue::make(ev.location, gen, FdbType::kLearned, frozen).raw,
+      s->value.store(FdbValue::make(ev.location, gen, FdbType::kLearned, frozen, s->net_hi).raw,
                      std::memory_order_release);
       changed(net, mac);
       if (frozen) {
@@ -223,7 +223,7 @@ LearnResult Fdb::learn(const LearnEvent& ev, const Snapshot& snap) {
   s->moves = 0;
   s->dup_count = 0;
   s->last_seen.store(ev.time, std::memory_order_relaxed);
-  s->value.store(FdbValue::make(ev.location, gen, FdbType::kLearned, false).raw,
+  s->value.store(FdbValue::make(ev.location, gen, FdbType::kLearned, false, s->net_hi).raw,
                  std::memory_order_release);
   ++per_network_[net];
   ++live_;
@@ -256,7 +256,7 @@ Status Fdb::add(uint32_t network, MacAddress mac, Location loc, FdbType type, ui
   }
   ++(type == FdbType::kLearned ? per_network_ : per_network_pinned_)[network];
   s->last_seen.store(now, std::memory_order_relaxed);
-  s->value.store(FdbValue::make(loc, gen, type, false).raw, std::memory_order_release);
+  s->value.store(FdbValue::make(loc, gen, type, false, s->net_hi).raw, std::memory_order_release);
   changed(network, mac.to_u64());
   return {};
 }

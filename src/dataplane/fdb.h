@@ -76,15 +76,18 @@ struct LearnEvent {
 // The packed entry value (one atomic word, so readers never see half a move).
 struct FdbValue {
   uint64_t raw = 0;
-  // bits 0..31 location, 32..47 generation, 48..49 type, 50 frozen, 51 live
+  // bits 0..31 location, 32..47 generation, 48..49 type, 50 frozen, 51 live,
+  // 52..59 a copy of the slot's network bits 16..23 (Slot::net_hi), so that a
+  // worker's hit test (key word, then one masked compare of this word) covers
+  // the whole network index; a value without it is only slower to find.
   Location location() const { return Location{static_cast<uint32_t>(raw)}; }
   uint16_t generation() const { return static_cast<uint16_t>(raw >> 32); }
   FdbType type() const { return static_cast<FdbType>((raw >> 48) & 3); }
   bool frozen() const { return raw & (1ull << 50); }
   bool live() const { return raw & (1ull << 51); }
-  static FdbValue make(Location l, uint16_t gen, FdbType t, bool frozen) {
+  static FdbValue make(Location l, uint16_t gen, FdbType t, bool frozen, uint8_t net_hi) {
     return FdbValue{uint64_t{l.raw} | uint64_t{gen} << 32 | uint64_t(t) << 48 |
-                    (frozen ? 1ull << 50 : 0) | 1ull << 51};
+                    (frozen ? 1ull << 50 : 0) | 1ull << 51 | uint64_t{net_hi} << 52};
   }
 };
 
@@ -162,14 +165,10 @@ class Fdb {
     uint16_t gen_ = 0;
     uint8_t hi_ = 0;
   };
-  // Fdb::alive with the common case (a live learned entry of the view's
-  // generation) tested with one mask and compare.
-  [[gnu::always_inline]] static bool alive_fast(FdbValue v, const View& n) {
-    constexpr uint64_t kMask = 0xffffull << 32 | 3ull << 48 | 1ull << 51;
-    if ((v.raw & kMask) == n.alive_word_) [[likely]]
-      return true;
-    return alive(v, n.gen_);
-  }
+  // The FdbValue bits View::alive_word_ holds (generation, type, live, network
+  // bits 16..23): a live learned entry of the view's generation and network
+  // is told with one mask and compare.
+  static constexpr uint64_t kAliveMask = 0xffffull << 32 | 3ull << 48 | 1ull << 51 | 0xffull << 52;
   [[gnu::always_inline]] View view(uint32_t network) const {
     View v;
     v.t_ = table_.load(std::memory_order_acquire);
@@ -178,29 +177,27 @@ class Fdb {
     v.hash_bits_ = v.key_bits_ ^ (uint64_t{v.hi_} << 40);
     v.network_ = network;
     v.gen_ = v.t_->gen_of(network);
-    v.alive_word_ = uint64_t{v.gen_} << 32 | 1ull << 51;
+    v.alive_word_ = uint64_t{v.gen_} << 32 | 1ull << 51 | uint64_t{v.hi_} << 52;
     return v;
   }
   [[gnu::always_inline]] Hit lookup(const View& n, uint64_t mac) const {
-    const Slot* s = n.t_->probe(n, mac);
-    if (!s) return {};
-    FdbValue v{s->value.load(std::memory_order_acquire)};
-    if (!alive_fast(v, n)) return {};
-    return {v, true};
+    return n.t_->probe(n, mac, Hit{}, [&](const Slot&, FdbValue v, bool alive_word) -> Hit {
+      if (!alive_word && !alive(v, n.gen_)) return {};
+      return {v, true};
+    });
   }
   [[gnu::always_inline]] bool source_check(const View& n, uint64_t mac, Location loc,
                                            uint32_t now) const {
-    const Slot* s = n.t_->probe(n, mac);
-    if (!s) return true;
-    FdbValue v{s->value.load(std::memory_order_acquire)};
-    if (!alive_fast(v, n)) return true;
-    if (v.location() == loc) {
-      if (s->last_seen.load(std::memory_order_relaxed) != now)
-        s->last_seen.store(now, std::memory_order_relaxed);
-      return false;
-    }
-    return (v.type() == FdbType::kLearned || (v.type() == FdbType::kEvpn && !loc.is_remote())) &&
-           !v.frozen();
+    return n.t_->probe(n, mac, true, [&](const Slot& s, FdbValue v, bool alive_word) {
+      if (!alive_word && !alive(v, n.gen_)) return true;
+      if (v.location() == loc) {
+        if (s.last_seen.load(std::memory_order_relaxed) != now)
+          s.last_seen.store(now, std::memory_order_relaxed);
+        return false;
+      }
+      return (v.type() == FdbType::kLearned || (v.type() == FdbType::kEvpn && !loc.is_remote())) &&
+             !v.frozen();
+    });
   }
 
   // ---- Control thread only ----
@@ -284,10 +281,16 @@ class Fdb {
     uint16_t gen_of(uint32_t network) const {
       return network < gen_count ? gens[network].load(std::memory_order_relaxed) : 0;
     }
-    // The slot of (view's network, mac), or nullptr (workers: lock-free). The
-    // hit test comes first; a zero key (zero MAC) may then "hit" an empty slot,
-    // whose value is not live, which callers treat exactly as absent.
-    [[gnu::always_inline]] const Slot* probe(const View& n, uint64_t mac) const {
+    // hit(slot, value, alive_word) for the slot of (view's network, mac), its
+    // value read after the key (acquire); `miss` when there is none (workers:
+    // lock-free). The hit test comes first: a key word match whose value is a
+    // live learned entry of the view's generation and network bits 16..23
+    // (kAliveMask; alive_word true: alive, no further test) is the slot; any
+    // other key match is the slot when its net_hi is the view's. A zero key
+    // (zero MAC) may then "hit" an empty slot, whose value is not live, which
+    // callers treat exactly as absent.
+    template <typename R, typename Hit>
+    [[gnu::always_inline]] R probe(const View& n, uint64_t mac, R miss, Hit&& hit) const {
       mac &= 0xffffffffffffull;
       const uint64_t key = n.key_bits_ | mac;  // == n.key_bits_ ^ mac
       // index(key, hi), with the network's part folded in once per view.
@@ -295,9 +298,13 @@ class Fdb {
       for (size_t i = static_cast<size_t>((static_cast<fdb_u128>(h) * cap) >> 64);; i = next(i)) {
         const Slot& s = slots[i];
         uint64_t k = s.key.load(std::memory_order_acquire);
-        if (k == key && s.net_hi == n.hi_) [[likely]]
-          return &s;
-        if (k == 0) return nullptr;
+        if (k == key) [[likely]] {
+          const FdbValue v{s.value.load(std::memory_order_acquire)};
+          if ((v.raw & kAliveMask) == n.alive_word_) [[likely]]
+            return hit(s, v, true);
+          if (s.net_hi == n.hi_) return hit(s, v, false);
+        }
+        if (k == 0) return miss;
       }
     }
   };

@@ -48,8 +48,19 @@ class Pipeline {
   void flush();
 
  private:
-  // port: the attachment port index, or kTraceUnderlay.
-  void mark_for_trace(std::span<Packet*> pkts, uint32_t port);
+  // port: the attachment port index, or kTraceUnderlay. True when it marked a
+  // packet: the batch then runs the stage's traced instance.
+  bool mark_for_trace(std::span<Packet*> pkts, uint32_t port);
+  // The ingress stages' loops, instantiated twice: kTraced false (no packet of
+  // the batch is marked, nearly always) tests no trace flag per packet.
+  template <bool kTraced>
+  void local_ingress_batch(uint32_t port, std::span<Packet*> pkts);
+  template <bool kTraced>
+  void underlay_ingress_batch(std::span<Packet*> pkts);
+  template <bool kTraced>
+  static bool traced(const Packet* p) {
+    return kTraced && (p->meta.flags & PacketMeta::kTrace);
+  }
   // A traced packet's sequence number, kept by packet address while it is in
   // flight (a flood copy gets its original's, so one packet's records share it).
   void note_traced(const Packet* p, uint64_t seq) {
@@ -121,8 +132,15 @@ class Pipeline {
 
   void drop(Packet* p, Drop reason);
   // tx: the tally the frame is counted in (a stage loop passes a local one).
+  template <bool kTraced = true>
   [[gnu::always_inline]] inline void to_port(Packet* p, uint32_t port, uint16_t vlan, Tally& tx);
-  void to_encap(Packet* p, uint32_t remote);
+  // Queues the frame for encap to remote (run_encap at flush, or when full).
+  [[gnu::always_inline]] void to_encap(Packet* p, uint32_t remote) {
+    p->meta.remote = remote;
+    encap_q_.pkts[encap_q_.n++] = p;
+    if (encap_q_.n == kBatchSize) [[unlikely]]
+      run_encap();
+  }
   void run_encap();
   void flood_local(Packet* p, uint32_t network, uint32_t in_attachment, bool from_overlay);
   void learn(uint32_t network, uint64_t mac, Location loc, const IpAddress* unknown_source);
@@ -137,11 +155,13 @@ class Pipeline {
   // The same for the frame routed almost always (IPv4 without options, TTL > 1,
   // next hop in this batch's hop cache, fits the egress MTU), rewritten from the
   // cache entry alone; false, with the frame untouched, for anything else.
+  template <bool kTraced = true>
   [[gnu::always_inline]] inline bool route_v4_fast(Packet* p);
   uint64_t router_mac_of(uint32_t network) const;
   // A decapsulated frame to its network's router MAC (dmac), the FDB lookup
   // skipped: traced as the lookup hit it is, then routed.
-  [[gnu::noinline]] void to_router(Packet* p, uint64_t dmac);
+  template <bool kTraced = true>
+  [[gnu::always_inline]] inline void to_router(Packet* p, uint64_t dmac);
   // An ARP/NS broadcast about to be flooded: true when the router consumed it.
   [[gnu::noinline]] bool router_broadcast(Packet* p, uint32_t network, bool from_overlay);
   // A frame whose Ethernet header is final, into p->meta.network.
@@ -167,6 +187,9 @@ class Pipeline {
   // (per batch, as rt_).
   uint32_t fast_in_net_ = kNone;
   const fib::FibTable* fast_fib_ = nullptr;
+  // Frames route_v4_fast forwarded since the last flush() (one add per batch
+  // to c_.routed).
+  uint64_t fast_routed_ = 0;
 
   Dataplane& dp_;
   WorkerContext& ctx_;
