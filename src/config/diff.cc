@@ -5,6 +5,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "config/flat_index.h"
 #include "config/names.h"
 
 namespace vgw::config {
@@ -64,21 +65,46 @@ void section(std::string_view name, const Fields& a, const Fields& b, Lines& out
 template <typename T, typename Describe, typename Changes>
 void named(const std::vector<T>& from, const std::vector<T>& to, std::string_view kind,
            Describe describe, Changes changes, Lines& out) {
-  std::unordered_map<std::string_view, const T*> old_by_name, new_by_name;
-  old_by_name.reserve(from.size());
-  new_by_name.reserve(to.size());
-  for (const auto& x : from) old_by_name.emplace(x.name, &x);
-  for (const auto& x : to) new_by_name.emplace(x.name, &x);
   std::string k(kind);
+  // Names are unique in a validated configuration, so two lists with the same names
+  // in the same order (a re-apply, a change of some fields) or an empty old list
+  // (the first apply) need no maps: at a million networks the maps were most of diff.
+  bool aligned = from.size() == to.size();
+  for (size_t i = 0; aligned && i < from.size(); ++i) aligned = from[i].name == to[i].name;
+  if (aligned || from.empty()) {
+    for (size_t i = 0; i < to.size(); ++i) {
+      const T& y = to[i];
+      if (from.empty()) {
+        out.push_back("+ " + k + " " + y.name + describe(y));
+      } else if (!(from[i] == y)) {
+        Lines ch;
+        changes(from[i], y, ch);
+        for (auto& l : ch) out.push_back("~ " + k + " " + y.name + ": " + l);
+      }
+    }
+    return;
+  }
+  // By name, the first of a name kept (FlatIndex: no node or key copy per item).
+  auto index = [](const std::vector<T>& v) {
+    FlatIndex idx(v.size());
+    for (size_t i = 0; i < v.size(); ++i)
+      idx.claim(FlatIndex::hash(v[i].name), static_cast<uint32_t>(i),
+                [&](uint32_t j) { return v[j].name == v[i].name; });
+    return idx;
+  };
+  auto find = [](const FlatIndex& idx, const std::vector<T>& v, const std::string& name) {
+    return idx.find(FlatIndex::hash(name), [&](uint32_t j) { return v[j].name == name; });
+  };
+  const FlatIndex old_by_name = index(from), new_by_name = index(to);
   for (const auto& x : from)
-    if (!new_by_name.count(x.name)) out.push_back("- " + k + " " + x.name);
+    if (find(new_by_name, to, x.name) == FlatIndex::kNone) out.push_back("- " + k + " " + x.name);
   for (const auto& y : to) {
-    auto it = old_by_name.find(y.name);
-    if (it == old_by_name.end()) {
+    uint32_t j = find(old_by_name, from, y.name);
+    if (j == FlatIndex::kNone) {
       out.push_back("+ " + k + " " + y.name + describe(y));
-    } else if (!(*it->second == y)) {
+    } else if (!(from[j] == y)) {
       Lines ch;
-      changes(*it->second, y, ch);
+      changes(from[j], y, ch);
       for (auto& l : ch) out.push_back("~ " + k + " " + y.name + ": " + l);
     }
   }

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include "config/yaml.h"
@@ -37,6 +38,12 @@ Status write_all(int fd, std::string_view text, const std::string& path) {
 }  // namespace
 
 Status save_atomic(const std::string& path, std::string_view text) {
+  auto staged = StagedFile::stage(path, text);
+  if (!staged) return staged.error();
+  return staged->commit();
+}
+
+Result<StagedFile> StagedFile::stage(const std::string& path, std::string_view text) {
   namespace fs = std::filesystem;
   fs::path target(path);
   if (target.filename().empty()) return make_error(path + ": not a file name");
@@ -51,7 +58,7 @@ Status save_atomic(const std::string& path, std::string_view text) {
   tmp.push_back('\0');
   int fd = ::mkstemp(tmp.data());
   if (fd < 0) return sys_error(dir.string(), "cannot create a temp file", errno);
-  auto abandon = [&](Error e) -> Status {
+  auto abandon = [&](Error e) -> Error {
     ::close(fd);
     ::unlink(tmp.data());
     return e;
@@ -63,17 +70,44 @@ Status save_atomic(const std::string& path, std::string_view text) {
     ::unlink(tmp.data());
     return sys_error(tmp.data(), "cannot close", e);
   }
-  if (::rename(tmp.data(), path.c_str()) != 0) {
-    int e = errno;
-    ::unlink(tmp.data());
-    return sys_error(path, "cannot rename the temp file over it", e);
+  return StagedFile(path, dir.string(), tmp.data());
+}
+
+Result<StagedFile> StagedFile::stage_config(const std::string& path, const Config& c) {
+  return stage(path, to_yaml(c));
+}
+
+StagedFile::StagedFile(StagedFile&& o) noexcept
+    : path_(std::move(o.path_)), dir_(std::move(o.dir_)), tmp_(std::exchange(o.tmp_, {})) {}
+
+StagedFile& StagedFile::operator=(StagedFile&& o) noexcept {
+  if (this != &o) {
+    if (!tmp_.empty()) ::unlink(tmp_.c_str());
+    path_ = std::move(o.path_);
+    dir_ = std::move(o.dir_);
+    tmp_ = std::exchange(o.tmp_, {});
   }
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0) return sys_error(dir.string(), "cannot open directory to fsync", errno);
+  return *this;
+}
+
+StagedFile::~StagedFile() {
+  if (!tmp_.empty()) ::unlink(tmp_.c_str());
+}
+
+Status StagedFile::commit() {
+  if (tmp_.empty()) return make_error(path_ + ": nothing staged to commit");
+  std::string tmp = std::exchange(tmp_, {});
+  if (::rename(tmp.c_str(), path_.c_str()) != 0) {
+    int e = errno;
+    ::unlink(tmp.c_str());
+    return sys_error(path_, "cannot rename the temp file over it", e);
+  }
+  int dfd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) return sys_error(dir_, "cannot open directory to fsync", errno);
   int rc = ::fsync(dfd);
   int e = errno;
   ::close(dfd);
-  if (rc != 0) return sys_error(dir.string(), "cannot fsync directory", e);
+  if (rc != 0) return sys_error(dir_, "cannot fsync directory", e);
   return {};
 }
 

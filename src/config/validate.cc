@@ -1,6 +1,8 @@
 // Whole-configuration checks. Each check returns the first problem as
 // `object.field: reason`, naming objects the way parse_yaml does. Lookups use
-// hash tables so a configuration of a million networks validates in linear time.
+// hash tables so a configuration of a million networks validates in linear time;
+// networks and VNIs are indexed by position (FlatIndex, no name copies) and an
+// object's path is only spelled out for its error.
 #include "config/validate.h"
 
 #include <algorithm>
@@ -12,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "config/flat_index.h"
 #include "config/names.h"
 
 namespace vgw::config {
@@ -62,21 +65,6 @@ bool host_bits_set(const IpPrefix& p) {
     if (!(p.addr.b[i / 8] & (0x80 >> (i % 8)))) return false;
   return true;
 }
-
-// Unique keys, remembering the first owner's name for the error message.
-template <typename K>
-class Owners {
- public:
-  explicit Owners(size_t n = 0) { m_.reserve(n); }
-  // The owner already holding k, or nullptr after recording `owner` for it.
-  const std::string* claim(const K& k, const std::string& owner) {
-    auto [it, fresh] = m_.try_emplace(k, owner);
-    return fresh ? nullptr : &it->second;
-  }
-
- private:
-  std::unordered_map<K, std::string> m_;
-};
 
 struct PortVlanHash {
   size_t operator()(const std::pair<std::string, uint16_t>& k) const noexcept {
@@ -164,57 +152,66 @@ Status check_fdb(const Fdb& f) {
   return {};
 }
 
-Status check_network(const Config& c, const Network& n, const std::string& path,
-                     const std::unordered_set<std::string>& ports,
-                     const std::unordered_set<std::string>& tenants) {
-  if (!tenants.count(n.tenant)) return err(path + ".tenant", q(n.tenant) + " is not a tenant");
+// `at` spells the network's path ("networks[web]") when an error needs it.
+template <typename PathOf>
+Status check_network(const Config& c, const Network& n, PathOf at,
+                     const std::unordered_set<std::string>& ports, bool tenant_known) {
+  if (!tenant_known) return err(at() + ".tenant", q(n.tenant) + " is not a tenant");
   if (n.vni && (*n.vni == 0 || *n.vni > kMaxVni))
-    return err(path + ".vni", std::to_string(*n.vni) + " is out of range 1..16777215");
+    return err(at() + ".vni", std::to_string(*n.vni) + " is out of range 1..16777215");
   const IpAddress& src = c.vtep.source;
   if (!n.vni) {
     if (!n.remotes.empty())
-      return err(path + ".remotes", "a network without a VNI has no remote VTEPs");
+      return err(at() + ".remotes", "a network without a VNI has no remote VTEPs");
     if (n.multicast_group)
-      return err(path + ".multicast-group", "a network without a VNI has no multicast group");
+      return err(at() + ".multicast-group", "a network without a VNI has no multicast group");
   }
   if (n.vni && n.flood == FloodMode::kMulticast && !n.multicast_group)
-    return err(path + ".multicast-group", "required when flood is multicast");
+    return err(at() + ".multicast-group", "required when flood is multicast");
   if (n.multicast_group && n.flood != FloodMode::kMulticast)
-    return err(path + ".multicast-group",
+    return err(at() + ".multicast-group",
                "set but flood is " + std::string(to_string(n.flood)) + " (use flood: multicast)");
   if (n.multicast_group) {
     const IpAddress& g = *n.multicast_group;
     if (!is_multicast(g))
-      return err(path + ".multicast-group", g.to_string() + " is not a multicast address");
+      return err(at() + ".multicast-group", g.to_string() + " is not a multicast address");
     if (g.v6 != src.v6)
-      return err(path + ".multicast-group", g.to_string() + " is " + family(g) +
+      return err(at() + ".multicast-group", g.to_string() + " is " + family(g) +
                                                 " but vtep.source " + src.to_string() + " is " +
                                                 family(src));
   }
   if (n.vni && n.flood == FloodMode::kEvpn && !c.evpn)
-    return err(path + ".flood", "evpn needs the evpn section");
+    return err(at() + ".flood", "evpn needs the evpn section");
   if (n.mac_limit > 16'777'216)
-    return err(path + ".mac-limit", std::to_string(n.mac_limit) + " is out of range 0..16777216");
+    return err(at() + ".mac-limit", std::to_string(n.mac_limit) + " is out of range 0..16777216");
   if (n.ageing > 1'000'000)
-    return err(path + ".ageing", std::to_string(n.ageing) + " is out of range 0..1000000");
+    return err(at() + ".ageing", std::to_string(n.ageing) + " is out of range 0..1000000");
 
+  // A few remotes (the usual case) are compared pairwise: no set per network.
+  constexpr size_t kPairwise = 16;
   std::unordered_set<IpAddress> remotes;
-  remotes.reserve(n.remotes.size());
+  if (n.remotes.size() > kPairwise) remotes.reserve(n.remotes.size());
   for (size_t i = 0; i < n.remotes.size(); ++i) {
     const IpAddress& r = n.remotes[i];
-    std::string p = path + ".remotes[" + std::to_string(i) + "]";
-    if (auto s = check_unicast(r, p, "a remote VTEP"); !s) return s;
+    auto p = [&] { return at() + ".remotes[" + std::to_string(i) + "]"; };
+    if (r.is_unspecified() || is_multicast(r) || is_broadcast(r))
+      return check_unicast(r, p(), "a remote VTEP");
     if (r.v6 != src.v6)
-      return err(p, r.to_string() + " is " + family(r) + " but vtep.source " + src.to_string() +
-                        " is " + family(src));
-    if (r == src) return err(p, r.to_string() + " is our own vtep.source");
-    if (!remotes.insert(r).second) return err(p, r.to_string() + " is listed twice");
+      return err(p(), r.to_string() + " is " + family(r) + " but vtep.source " + src.to_string() +
+                          " is " + family(src));
+    if (r == src) return err(p(), r.to_string() + " is our own vtep.source");
+    bool twice = false;
+    if (n.remotes.size() > kPairwise)
+      twice = !remotes.insert(r).second;
+    else
+      for (size_t j = 0; j < i && !twice; ++j) twice = n.remotes[j] == r;
+    if (twice) return err(p(), r.to_string() + " is listed twice");
   }
 
   std::unordered_set<std::pair<std::string, uint16_t>, PortVlanHash> attached;
   for (size_t i = 0; i < n.attachments.size(); ++i) {
     const Attachment& a = n.attachments[i];
-    std::string p = path + ".attachments[" + std::to_string(i) + "]";
+    std::string p = at() + ".attachments[" + std::to_string(i) + "]";
     if (!ports.count(a.port)) return err(p + ".port", q(a.port) + " is not a port");
     if (a.vlan > 4094) return err(p + ".vlan", std::to_string(a.vlan) + " is out of range 1..4094");
     attached.insert({a.port, a.vlan});
@@ -223,7 +220,7 @@ Status check_network(const Config& c, const Network& n, const std::string& path,
   std::unordered_set<uint64_t> macs;
   for (size_t i = 0; i < n.static_macs.size(); ++i) {
     const StaticMac& m = n.static_macs[i];
-    std::string p = path + ".macs[" + std::to_string(i) + "]";
+    std::string p = at() + ".macs[" + std::to_string(i) + "]";
     if (m.mac.is_multicast() || m.mac.is_zero())
       return err(p + ".mac", m.mac.to_string() + " is not a unicast MAC address");
     if (!macs.insert(m.mac.to_u64()).second)
@@ -331,8 +328,9 @@ Status check_interface_address(const IpPrefix& a, const std::string& p) {
   return {};
 }
 
-Status check_router(const Router& r, const std::string& path,
-                    const std::unordered_map<std::string, const Network*>& networks,
+// network_named(name) is the configuration's network of that name, or nullptr.
+template <typename NetworkNamed>
+Status check_router(const Router& r, const std::string& path, NetworkNamed network_named,
                     const std::unordered_set<std::string>& tenants) {
   if (!tenants.count(r.tenant)) return err(path + ".tenant", q(r.tenant) + " is not a tenant");
   // One interface per (network, family); both families share the network's MAC.
@@ -343,9 +341,9 @@ Status check_router(const Router& r, const std::string& path,
   for (size_t i = 0; i < r.interfaces.size(); ++i) {
     const RouterInterface& f = r.interfaces[i];
     std::string p = path + ".interfaces[" + std::to_string(i) + "]";
-    auto it = networks.find(f.network);
-    if (it == networks.end()) return err(p + ".network", q(f.network) + " is not a network");
-    const Network& net = *it->second;
+    const Network* found = network_named(f.network);
+    if (!found) return err(p + ".network", q(f.network) + " is not a network");
+    const Network& net = *found;
     if (net.tenant != r.tenant)
       return err(p + ".network", "network " + f.network + " is in tenant " + net.tenant +
                                      ", the router in tenant " + r.tenant);
@@ -518,30 +516,61 @@ Status validate(const Config& c) {
     if (!tenants.insert(t.name).second) return err(path + ".name", q(t.name) + " is listed twice");
   }
 
-  std::unordered_map<std::string, const Network*> networks;
-  networks.reserve(c.networks.size());
-  Owners<uint32_t> vnis(c.networks.size() + c.routers.size());
+  // Networks by name; VNIs in use as one bit each (2 MiB, in VNI order: a million
+  // sequential VNIs touch it sequentially). The owner of a VNI used twice, the first
+  // network (or else router) that has it, is only looked for to name it in the error.
+  const auto n_networks = static_cast<uint32_t>(c.networks.size());
+  FlatIndex by_name(c.networks.size());
+  std::vector<uint64_t> vni_used;
+  auto claim_vni = [&](uint32_t vni) {  // vni in 1..kMaxVni; true when already used
+    if (vni_used.empty()) vni_used.assign((kMaxVni >> 6) + 1, 0);
+    uint64_t& word = vni_used[vni >> 6];
+    const uint64_t bit = uint64_t{1} << (vni & 63);
+    const bool used_before = word & bit;
+    word |= bit;
+    return used_before;
+  };
+  auto owner_text = [&](uint32_t vni) {
+    for (const Network& n : c.networks)
+      if (n.vni == vni) return "network " + n.name;
+    for (const Router& r : c.routers)
+      if (r.l3_vni == vni) return "router " + r.name;
+    return std::string("?");
+  };
   std::unordered_map<std::pair<std::string, uint16_t>, std::string, PortVlanHash> used;
-  used.reserve(c.networks.size());
-  for (size_t i = 0; i < c.networks.size(); ++i) {
+  const std::string* known_tenant = nullptr;  // the last tenant found (most share one)
+  for (uint32_t i = 0; i < n_networks; ++i) {
     const Network& n = c.networks[i];
-    std::string path = "networks[" + (n.name.empty() ? std::to_string(i) : n.name) + "]";
-    if (n.name.empty()) return err(path + ".name", "must not be empty");
-    if (!networks.emplace(n.name, &n).second)
-      return err(path + ".name", q(n.name) + " is listed twice");
-    if (auto s = check_network(c, n, path, ports, tenants); !s) return s;
-    if (n.vni)
-      if (const std::string* o = vnis.claim(*n.vni, "network " + n.name))
-        return err(path + ".vni", std::to_string(*n.vni) + " is already used by " + *o);
+    auto at = [&] { return "networks[" + (n.name.empty() ? std::to_string(i) : n.name) + "]"; };
+    if (n.name.empty()) return err(at() + ".name", "must not be empty");
+    if (constexpr uint32_t kAhead = 8; i + kAhead < n_networks)
+      by_name.prefetch(FlatIndex::hash(c.networks[i + kAhead].name));
+    if (by_name.claim(FlatIndex::hash(n.name), i,
+                      [&](uint32_t j) { return c.networks[j].name == n.name; }) != FlatIndex::kNone)
+      return err(at() + ".name", q(n.name) + " is listed twice");
+    bool tenant_known = known_tenant && *known_tenant == n.tenant;
+    if (!tenant_known && tenants.count(n.tenant)) {
+      tenant_known = true;
+      known_tenant = &n.tenant;
+    }
+    if (auto s = check_network(c, n, at, ports, tenant_known); !s) return s;
+    if (n.vni && claim_vni(*n.vni))
+      return err(at() + ".vni",
+                 std::to_string(*n.vni) + " is already used by " + owner_text(*n.vni));
     for (size_t j = 0; j < n.attachments.size(); ++j) {
       const Attachment& a = n.attachments[j];
       auto [it, fresh] = used.try_emplace({a.port, a.vlan}, n.name);
       if (!fresh)
-        return err(path + ".attachments[" + std::to_string(j) + "]",
+        return err(at() + ".attachments[" + std::to_string(j) + "]",
                    "port " + a.port + (a.vlan ? " vlan " + std::to_string(a.vlan) : " untagged") +
                        " is already used by network " + it->second);
     }
   }
+  auto network_named = [&](const std::string& name) -> const Network* {
+    uint32_t j =
+        by_name.find(FlatIndex::hash(name), [&](uint32_t k) { return c.networks[k].name == name; });
+    return j == FlatIndex::kNone ? nullptr : &c.networks[j];
+  };
 
   std::unordered_set<std::string> routers;
   std::unordered_map<std::string, std::string> tenant_router;
@@ -559,8 +588,9 @@ Status validate(const Config& c) {
     if (r.l3_vni) {
       if (*r.l3_vni == 0 || *r.l3_vni > kMaxVni)
         return err(path + ".l3-vni", std::to_string(*r.l3_vni) + " is out of range 1..16777215");
-      if (const std::string* o = vnis.claim(*r.l3_vni, "router " + r.name))
-        return err(path + ".l3-vni", std::to_string(*r.l3_vni) + " is already used by " + *o);
+      if (claim_vni(*r.l3_vni))
+        return err(path + ".l3-vni",
+                   std::to_string(*r.l3_vni) + " is already used by " + owner_text(*r.l3_vni));
     }
     if (r.router_mac && (r.router_mac->is_zero() || r.router_mac->is_multicast()))
       return err(path + ".router-mac", r.router_mac->to_string() + " is not a unicast MAC");
@@ -569,7 +599,7 @@ Status validate(const Config& c) {
     if (r.advertise_connected && (!r.l3_vni || !c.evpn))
       return err(path + ".advertise-connected",
                  "type-5 routes need an l3-vni and the evpn section");
-    if (auto s = check_router(r, path, networks, tenants); !s) return s;
+    if (auto s = check_router(r, path, network_named, tenants); !s) return s;
   }
 
   if (c.evpn)

@@ -11,8 +11,10 @@
 #include <cstdint>
 #include <exception>
 #include <initializer_list>
+#include <iterator>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -488,7 +490,9 @@ void emit_ip_list(YAML::Emitter& out, const std::vector<IpAddress>& v) {
 // Networks are written by hand, one flow mapping per line: with a million networks
 // yaml-cpp's Emitter (several regular-expression matches per scalar) took most of
 // an apply. Text is double-quoted with " and \ escaped (text() admits no control
-// characters), so every value reads back as itself.
+// characters), so every value reads back as itself. A field equal to its default
+// (Network{}) is left out, as a hand-written file would: the million-network state
+// file is less than half the size (written, fsynced and read back at start).
 void append_quoted(std::string& out, std::string_view s) {
   out += '"';
   for (char ch : s) {
@@ -498,37 +502,64 @@ void append_quoted(std::string& out, std::string_view s) {
   out += '"';
 }
 
+void append_number(std::string& out, uint64_t v) {
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, end);
+}
+
 void append_network(std::string& out, const Network& n) {
+  static const Network kDefault;
   out += "  - {name: ";
   append_quoted(out, n.name);
   out += ", tenant: ";
   append_quoted(out, n.tenant);
-  if (n.vni) out += ", vni: " + std::to_string(*n.vni);
-  out += ", flood: ";
-  out += to_string(n.flood);
-  out += ", remotes: [";
-  for (size_t i = 0; i < n.remotes.size(); ++i) {
-    if (i) out += ", ";
-    append_quoted(out, n.remotes[i].to_string());
+  if (n.vni) {
+    out += ", vni: ";
+    append_number(out, *n.vni);
   }
-  out += "]";
+  if (n.flood != kDefault.flood) {
+    out += ", flood: ";
+    out += to_string(n.flood);
+  }
+  if (!n.remotes.empty()) {
+    out += ", remotes: [";
+    for (size_t i = 0; i < n.remotes.size(); ++i) {
+      if (i) out += ", ";
+      append_quoted(out, n.remotes[i].to_string());
+    }
+    out += "]";
+  }
   if (n.multicast_group) {
     out += ", multicast-group: ";
     append_quoted(out, n.multicast_group->to_string());
   }
-  out += ", mac-limit: " + std::to_string(n.mac_limit);
-  out += ", ageing: " + std::to_string(n.ageing);
-  out += n.arp_suppression ? ", arp-suppression: true" : ", arp-suppression: false";
-  out += n.allow_inner_vlan ? ", allow-inner-vlan: true" : ", allow-inner-vlan: false";
-  out += ", attachments: [";
-  for (size_t i = 0; i < n.attachments.size(); ++i) {
-    const Attachment& a = n.attachments[i];
-    out += i ? ", {port: " : "{port: ";
-    append_quoted(out, a.port);
-    if (a.vlan) out += ", vlan: " + std::to_string(a.vlan);
-    out += "}";
+  if (n.mac_limit != kDefault.mac_limit) {
+    out += ", mac-limit: ";
+    append_number(out, n.mac_limit);
   }
-  out += "]";
+  if (n.ageing != kDefault.ageing) {
+    out += ", ageing: ";
+    append_number(out, n.ageing);
+  }
+  if (n.arp_suppression != kDefault.arp_suppression)
+    out += n.arp_suppression ? ", arp-suppression: true" : ", arp-suppression: false";
+  if (n.allow_inner_vlan != kDefault.allow_inner_vlan)
+    out += n.allow_inner_vlan ? ", allow-inner-vlan: true" : ", allow-inner-vlan: false";
+  if (!n.attachments.empty()) {
+    out += ", attachments: [";
+    for (size_t i = 0; i < n.attachments.size(); ++i) {
+      const Attachment& a = n.attachments[i];
+      out += i ? ", {port: " : "{port: ";
+      append_quoted(out, a.port);
+      if (a.vlan) {
+        out += ", vlan: ";
+        append_number(out, a.vlan);
+      }
+      out += "}";
+    }
+    out += "]";
+  }
   if (!n.static_macs.empty()) {
     out += ", macs: [";
     for (size_t i = 0; i < n.static_macs.size(); ++i) {
@@ -539,7 +570,10 @@ void append_network(std::string& out, const Network& n) {
         out += ", port: ";
         append_quoted(out, m.port);
       }
-      if (m.vlan) out += ", vlan: " + std::to_string(m.vlan);
+      if (m.vlan) {
+        out += ", vlan: ";
+        append_number(out, m.vlan);
+      }
       if (m.remote) {
         out += ", remote: ";
         append_quoted(out, m.remote->to_string());
@@ -566,6 +600,41 @@ class FlowReader {
  public:
   explicit FlowReader(std::string_view s) : s_(s) {}
 
+  // The whole text read straight into a Network, when it is the common shape: every
+  // field once, a scalar (remotes a scalar or a list of scalars; attachments and macs
+  // empty lists) holding a value read_network accepts. Anything else (an error to
+  // report, a nested value, a null, a duplicate) returns nullopt and the line takes
+  // the node path, so values and messages stay read_network's. No YAML::Node is
+  // built: at a million lines the node trees were most of the parse.
+  std::optional<Network> network() {
+    if (peek() != '{') return std::nullopt;
+    ++i_;
+    spaces();
+    Network net;
+    unsigned seen = 0;
+    for (;;) {
+      std::optional<std::string_view> key = plain_view();
+      if (!key || peek() != ':' || i_ + 1 >= s_.size() || s_[i_ + 1] != ' ') return std::nullopt;
+      i_ += 2;
+      spaces();
+      int f = network_field(*key);
+      if (f < 0 || (seen & (1u << f))) return std::nullopt;
+      seen |= 1u << f;
+      if (!network_value(f, net)) return std::nullopt;
+      spaces();
+      if (peek() == '}') {
+        ++i_;
+        break;
+      }
+      if (peek() != ',') return std::nullopt;
+      ++i_;
+      spaces();
+    }
+    constexpr unsigned kRequired = 1u << kName | 1u << kTenant;
+    if (i_ != s_.size() || (seen & kRequired) != kRequired) return std::nullopt;
+    return net;
+  }
+
   // The node for the whole text, which must be exactly one flow mapping.
   std::optional<YAML::Node> read() {
     if (peek() != '{') return std::nullopt;
@@ -590,7 +659,7 @@ class FlowReader {
     return alnum(c) || c == '.' || c == '_' || c == '-' || c == '/';
   }
 
-  std::optional<std::string> plain() {
+  std::optional<std::string_view> plain_view() {
     if (!alnum(peek())) return std::nullopt;
     size_t start = i_;
     while (i_ < s_.size()) {
@@ -603,10 +672,15 @@ class FlowReader {
         break;
       }
     }
-    std::string v(s_.substr(start, i_ - start));
+    std::string_view v = s_.substr(start, i_ - start);
     // yaml-cpp makes these a null node, not a scalar.
     if (v == "null" || v == "Null" || v == "NULL") return std::nullopt;
     return v;
+  }
+  std::optional<std::string> plain() {
+    std::optional<std::string_view> v = plain_view();
+    if (!v) return std::nullopt;
+    return std::string(*v);
   }
 
   std::optional<std::string> quoted_scalar() {
@@ -639,6 +713,153 @@ class FlowReader {
     char c = peek();
     if (c == '"' || c == '\'') return quoted_scalar();
     return plain();
+  }
+
+  // ---- Network fields, as read_network checks them (name(), number(), ...) ----
+  enum NetworkField {
+    kName,
+    kTenant,
+    kVni,
+    kFlood,
+    kRemotes,
+    kMulticastGroup,
+    kMacLimit,
+    kAgeing,
+    kArpSuppression,
+    kAllowInnerVlan,
+    kAttachments,
+    kMacs,
+  };
+  static int network_field(std::string_view k) {
+    static constexpr std::string_view kKeys[] = {"name",
+                                                 "tenant",
+                                                 "vni",
+                                                 "flood",
+                                                 "remotes",
+                                                 "multicast-group",
+                                                 "mac-limit",
+                                                 "ageing",
+                                                 "arp-suppression",
+                                                 "allow-inner-vlan",
+                                                 "attachments",
+                                                 "macs"};
+    for (size_t i = 0; i < std::size(kKeys); ++i)
+      if (kKeys[i] == k) return static_cast<int>(i);
+    return -1;
+  }
+
+  // A scalar (not a list or mapping), as text.
+  std::optional<std::string> scalar_value() {
+    char c = peek();
+    if (c == '[' || c == '{') return std::nullopt;
+    return scalar_text();
+  }
+  std::optional<uint64_t> number_value(uint64_t lo, uint64_t hi) {
+    std::optional<std::string> s = scalar_value();
+    if (!s || s->empty()) return std::nullopt;
+    int64_t v = 0;
+    const char* end = s->data() + s->size();
+    auto [p, ec] = std::from_chars(s->data(), end, v);
+    if (p != end || ec != std::errc() || v < 0 || static_cast<uint64_t>(v) < lo ||
+        static_cast<uint64_t>(v) > hi)
+      return std::nullopt;
+    return static_cast<uint64_t>(v);
+  }
+  std::optional<IpAddress> ip_value() {
+    std::optional<std::string> s = scalar_value();
+    if (!s) return std::nullopt;
+    return IpAddress::parse(*s);
+  }
+  std::optional<bool> bool_value() {
+    std::optional<std::string> s = scalar_value();
+    if (!s) return std::nullopt;
+    if (*s == "true" || *s == "True" || *s == "TRUE" || *s == "yes" || *s == "on") return true;
+    if (*s == "false" || *s == "False" || *s == "FALSE" || *s == "no" || *s == "off") return false;
+    return std::nullopt;
+  }
+  std::optional<std::string> name_value() {
+    std::optional<std::string> s = scalar_value();
+    if (!s || !valid_name(*s)) return std::nullopt;  // valid_name: at most 64 characters
+    return s;
+  }
+  bool empty_list() {
+    if (peek() != '[') return false;
+    ++i_;
+    spaces();
+    if (peek() != ']') return false;
+    ++i_;
+    return true;
+  }
+  bool ip_list_value(std::vector<IpAddress>& out) {
+    if (peek() != '[') {
+      std::optional<IpAddress> a = ip_value();
+      if (!a) return false;
+      out.push_back(*a);
+      return true;
+    }
+    ++i_;
+    spaces();
+    if (peek() == ']') {
+      ++i_;
+      return true;
+    }
+    for (;;) {
+      std::optional<IpAddress> a = ip_value();
+      if (!a) return false;
+      out.push_back(*a);
+      spaces();
+      if (peek() == ']') {
+        ++i_;
+        return true;
+      }
+      if (peek() != ',') return false;
+      ++i_;
+      spaces();
+    }
+  }
+
+  bool network_value(int f, Network& net) {
+    switch (f) {
+      case kName:
+      case kTenant: {
+        std::optional<std::string> s = name_value();
+        if (!s) return false;
+        (f == kName ? net.name : net.tenant) = std::move(*s);
+        return true;
+      }
+      case kVni: {
+        std::optional<uint64_t> v = number_value(1, kMaxVni);
+        if (v) net.vni = static_cast<uint32_t>(*v);
+        return v.has_value();
+      }
+      case kFlood: {
+        std::optional<std::string> s = scalar_value();
+        std::optional<FloodMode> m = s ? parse_flood_mode(*s) : std::nullopt;
+        if (m) net.flood = *m;
+        return m.has_value();
+      }
+      case kRemotes:
+        return ip_list_value(net.remotes);
+      case kMulticastGroup:
+        net.multicast_group = ip_value();
+        return net.multicast_group.has_value();
+      case kMacLimit:
+      case kAgeing: {
+        std::optional<uint64_t> v = number_value(0, f == kMacLimit ? 16'777'216 : 1'000'000);
+        if (v) (f == kMacLimit ? net.mac_limit : net.ageing) = static_cast<uint32_t>(*v);
+        return v.has_value();
+      }
+      case kArpSuppression:
+      case kAllowInnerVlan: {
+        std::optional<bool> b = bool_value();
+        if (b) (f == kArpSuppression ? net.arp_suppression : net.allow_inner_vlan) = *b;
+        return b.has_value();
+      }
+      case kAttachments:
+      case kMacs:
+        return empty_list();
+    }
+    return false;
   }
 
   std::optional<YAML::Node> value(int depth) {
@@ -745,6 +966,10 @@ std::optional<std::vector<Network>> read_network_lines(std::string_view text, st
   for (size_t i = head + 1; i < end; ++i) {
     std::string_view l = lines[i];
     if (l.substr(0, 5) != "  - {" || l.back() != '}') return std::nullopt;
+    if (std::optional<Network> direct = FlowReader(l.substr(4)).network()) {
+      out.push_back(std::move(*direct));
+      continue;
+    }
     YAML::Node doc;
     if (std::optional<YAML::Node> fast = FlowReader(l.substr(4)).read()) {
       doc = std::move(*fast);
@@ -856,6 +1081,7 @@ std::string to_yaml(const Config& c) {
     s += "networks: []\n";
   } else {
     s += "networks:\n";
+    s.reserve(s.size() + c.networks.size() * 80);
     for (const auto& n : c.networks) append_network(s, n);
   }
 

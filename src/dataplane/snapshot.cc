@@ -1,6 +1,8 @@
 #include "dataplane/snapshot.h"
 
 #include <algorithm>
+#include <functional>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -127,11 +129,30 @@ void VniMap::build(const std::vector<std::pair<uint32_t, uint32_t>>& vni_to_inde
 }
 
 uint32_t NetworkTable::find_network(const std::string& name) const {
-  auto it =
-      std::lower_bound(by_name.begin(), by_name.end(), name,
-                       [&](uint32_t i, const std::string& n) { return networks[i].name < n; });
-  if (it == by_name.end() || networks[*it].name != name) return kNone;
-  return *it;
+  if (by_name.empty()) return kNone;
+  for (size_t i = std::hash<std::string_view>{}(name)&by_name_mask;; i = (i + 1) & by_name_mask) {
+    uint32_t e = by_name[i];
+    if (e == 0) return kNone;
+    if (networks[e - 1].name == name) return e - 1;
+  }
+}
+
+void NetworkTable::index_names(const std::vector<uint32_t>& present) {
+  size_t cap = 16;
+  while (cap < present.size() * 2) cap <<= 1;
+  by_name.assign(cap, 0);
+  by_name_mask = cap - 1;
+  constexpr size_t kAhead = 8;  // slots are random: overlap their cache misses
+  for (size_t k = 0; k < present.size(); ++k) {
+    if (k + kAhead < present.size())
+      __builtin_prefetch(
+          &by_name[std::hash<std::string_view>{}(networks[present[k + kAhead]].name) &
+                   by_name_mask]);
+    uint32_t idx = present[k];
+    size_t i = std::hash<std::string_view>{}(networks[idx].name) & by_name_mask;
+    while (by_name[i] != 0) i = (i + 1) & by_name_mask;
+    by_name[i] = idx + 1;
+  }
 }
 
 namespace {
@@ -216,6 +237,7 @@ Result<std::shared_ptr<const Snapshot>> build_snapshot(const config::Config& cfg
 
   // Networks: previous indices kept by name, new ones appended.
   size_t n_slots = previous ? previous->network_count() : 0;
+  t.networks.reserve(n_slots + cfg.networks.size());  // address space only until used
   t.networks.resize(n_slots);
   for (auto& n : t.networks) n.present = false;
   std::vector<std::pair<uint32_t, uint32_t>> vnis;
@@ -334,9 +356,7 @@ Result<std::shared_ptr<const Snapshot>> build_snapshot(const config::Config& cfg
                                     t.networks[vnis[i].second].name, vnis[i].first,
                                     t.networks[vnis[i - 1].second].name));
   t.vni_map.build(vnis);
-  t.by_name = indices;
-  std::sort(t.by_name.begin(), t.by_name.end(),
-            [&](uint32_t a, uint32_t b) { return t.networks[a].name < t.networks[b].name; });
+  t.index_names(indices);  // names are unique: validate() rejects a name listed twice
 
   auto remote_set = RemoteSet::make(std::move(remotes), *vtep);
   return std::make_shared<const Snapshot>(std::move(vtep), std::move(table), std::move(remote_set),

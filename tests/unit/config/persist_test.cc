@@ -60,6 +60,32 @@ TEST_F(SaveAtomic, WritesAndReplaces) {
   EXPECT_EQ(st.st_mode & 0777, 0600u);  // may hold api.token
 }
 
+// Staged: the target keeps the old text until commit; a staged file never
+// committed leaves nothing behind.
+TEST_F(SaveAtomic, StagedFileReplacesOnlyOnCommit) {
+  fs::path p = dir_ / "vgw.yaml";
+  ASSERT_TRUE(save_atomic(p, "old\n"));
+  {
+    auto staged = StagedFile::stage(p, "abandoned\n");
+    ASSERT_TRUE(staged);
+    EXPECT_EQ(entries(dir_), 2u);  // the target and the fsynced temp file
+    EXPECT_EQ(slurp(p), "old\n");
+  }
+  EXPECT_EQ(entries(dir_), 1u);
+  EXPECT_EQ(slurp(p), "old\n");
+
+  auto staged = StagedFile::stage(p, "new\n");
+  ASSERT_TRUE(staged);
+  StagedFile moved = std::move(*staged);
+  EXPECT_EQ(slurp(p), "old\n");
+  ASSERT_TRUE(moved.commit());
+  EXPECT_EQ(slurp(p), "new\n");
+  EXPECT_EQ(entries(dir_), 1u);
+  Status again = moved.commit();
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().message, p.string() + ": nothing staged to commit");
+}
+
 TEST_F(SaveAtomic, CreatesTheDirectory) {
   fs::path p = dir_ / "a" / "b" / "vgw.yaml";
   ASSERT_TRUE(save_atomic(p, "x"));

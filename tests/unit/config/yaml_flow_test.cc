@@ -81,6 +81,10 @@ TEST(FlowReader, ValuesEqualYamlCpp) {
       "{name: x, tenant: t, vni:5}",
       "{name: x, tenant:t}",
       "{name: x, tenant: t, vni: 5 }",
+      // The direct reader (no node tree): every field it takes, in any order.
+      "{ageing: 0, name: x, vni: 16777215, tenant: t, flood: evpn, attachments: [ ], macs: []}",
+      "{name: x, tenant: t, arp-suppression: FALSE, allow-inner-vlan: True, mac-limit: 16777216}",
+      "{name: x, tenant: t, vni: 9, flood: multicast, multicast-group: \"ff0e::1\"}",
   };
   for (const auto& item : items) expect_same(item);
 }
@@ -118,6 +122,16 @@ TEST(FlowReader, ErrorsEqualYamlCpp) {
       "{name: x, tenant: t, a: {b: {c: {d: {e: [1]}}}}}",
       "{name: bad!, tenant: t}",
       "{name: x, tenant: t, vni: 1.5}",
+      "{name: x, tenant: t, ageing: 1000001}",
+      "{name: x, tenant: t, mac-limit: 16777217}",
+      "{name: x, tenant: t, vni: 0}",
+      "{name: x, tenant: t, multicast-group: [239.1.1.1]}",
+      "{name: x, tenant: t, flood: [none]}",
+      "{name: x, tenant: t, remotes: [10.0.0.1, [10.0.0.2]]}",
+      "{name: x, tenant: t, attachments: [], attachments: []}",
+      "{name: x, tenant: t, allow-inner-vlan: 1}",
+      "{name: x0123456789012345678901234567890123456789012345678901234567890123, tenant: t}",
+      "{tenant: t, vni: 4}",
   };
   for (const auto& item : items) {
     Outcome slow = parse(document(item, true));

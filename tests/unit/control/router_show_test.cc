@@ -169,7 +169,7 @@ TEST_F(RouterShowTest, ArpShowsBindingsPerTenantAndNetwork) {
 TEST_F(RouterShowTest, CountersHaveTheRouterBlock) {
   EXPECT_EQ(service_->show_counters()["router"],
             json::parse(R"({"routed":0,"icmp_sent":0,"arp_requests_sent":0,
-                            "arp_replies_sent":0,"suppressed":0})"));
+                            "arp_replies_sent":0,"suppressed":0,"fragments":0})"));
 }
 
 }  // namespace
