@@ -34,6 +34,7 @@ VGWD=$BUILD/src/daemon/vgwd
 [ "$(id -u)" = 0 ] || { echo "scale.sh: needs root" >&2; exit 2; }
 [ -x "$VGWD" ] || { echo "scale.sh: vgwd not built in $BUILD" >&2; exit 2; }
 VGWD=$(readlink -f "$VGWD")
+VGWCTL=$(readlink -f "$BUILD/src/cli/vgwctl")
 
 NS=vgws$$
 KNS=vgws$$k
@@ -127,7 +128,24 @@ for n in $SIZES; do
   row "vgw networks=$n applied_s=$T_CONF rss_mib=$RSS_MIB hwm_mib=$HWM_MIB"
   log "networks $n: $T_CONF s, VmRSS $RSS_MIB MiB, VmHWM $HWM_MIB MiB"
   stop_vgwd
-  rm -f "$WORK/n$n.yaml"
+  # The same configuration applied to a running vgwd (one network) with `vgwctl apply`:
+  # the request, validate, diff, snapshot, persist and the reply, as an operator sees it.
+  gen 1 "$WORK/one.yaml"
+  start_vgwd "$WORK/one.yaml" "one$n"
+  if [[ "$T_CONF" =~ ^[0-9.]+$ ]]; then
+    t0=$(now)
+    if ip netns exec "$NS" "$VGWCTL" --socket "$WORK/vgw.sock" apply -f "$WORK/n$n.yaml" \
+      >"$WORK/apply$n.out" 2>&1; then
+      t_apply=$(elapsed "$t0" "$(now)")
+    else
+      t_apply=failed
+      log "vgwctl apply $n: $(tail -c 300 "$WORK/apply$n.out")"
+    fi
+    row "vgw networks=$n via=vgwctl_apply applied_s=$t_apply" \
+      "rss_mib=$(($(status_kib "$PID" VmRSS) / 1024)) hwm_mib=$(($(status_kib "$PID" VmHWM) / 1024))"
+  fi
+  stop_vgwd
+  rm -f "$WORK/n$n.yaml" "$WORK/one.yaml" "$WORK/apply$n.out"
 done
 
 # ---- vgw: FDB entries through the controller API ------------------------------------

@@ -25,7 +25,7 @@ class UnixServer {
   using Handler = std::function<std::string(std::string_view line)>;
 
   struct Options {
-    size_t max_request_bytes = kMaxRequestBytes;
+    size_t max_request_bytes = kMaxSocketRequestBytes;
     size_t max_clients = 64;
     unsigned socket_mode = 0660;
     unsigned dir_mode = 0755;  // for the socket's directory when it is created

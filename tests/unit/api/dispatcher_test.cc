@@ -1,4 +1,5 @@
 #include "api/dispatcher.h"
+#include "api/protocol.h"
 
 #include <gtest/gtest.h>
 
@@ -43,7 +44,7 @@ TEST_F(DispatcherTest, ApplyParsesYamlAndReturnsChanges) {
   json r = line(json{{"cmd", "apply"},
                      {"config", "networks:\n  - name: web\n    tenant: blue\n    vni: 100\n"}}
                     .dump());
-  EXPECT_EQ(r, json::parse(R"({"ok":true,"changes":["+ applied 1"]})"));
+  EXPECT_EQ(r, json::parse(R"({"ok":true,"changes":["+ applied 1"],"total_changes":1})"));
   ASSERT_EQ(ops_.applied.size(), 1u);
   EXPECT_EQ(ops_.applied[0].networks[0].vni, 100u);
 }
@@ -61,11 +62,23 @@ TEST_F(DispatcherTest, ApplyErrorsComeBackAsErrors) {
   EXPECT_TRUE(ops_.applied.empty());
 }
 
+TEST(ApiProtocol, LongChangeListsAreCutWithACount) {
+  std::vector<std::string> changes;
+  for (size_t i = 0; i < kMaxChangesListed + 5; ++i)
+    changes.push_back("+ network n" + std::to_string(i));
+  json r = ok_changes(changes);
+  ASSERT_EQ(r["changes"].size(), kMaxChangesListed + 1);
+  EXPECT_EQ(r["changes"][kMaxChangesListed - 1],
+            "+ network n" + std::to_string(kMaxChangesListed - 1));
+  EXPECT_EQ(r["changes"].back(), "... and 5 more changes");
+  EXPECT_EQ(r["total_changes"], kMaxChangesListed + 5);
+}
+
 TEST_F(DispatcherTest, DiffDoesNotApply) {
   json r = line(
       json{{"cmd", "diff"}, {"config", "networks:\n  - name: web\n    tenant: blue\n    vni: 1\n"}}
           .dump());
-  EXPECT_EQ(r, json::parse(R"({"ok":true,"changes":["~ diff 1"]})"));
+  EXPECT_EQ(r, json::parse(R"({"ok":true,"changes":["~ diff 1"],"total_changes":1})"));
   EXPECT_TRUE(ops_.applied.empty());
 }
 

@@ -193,7 +193,7 @@ TEST_F(ServerTest, ApplyTravelsAsYamlText) {
   auto r = c->request(
       {{"cmd", "apply"}, {"config", "networks:\n  - name: web\n    tenant: blue\n    vni: 7\n"}});
   ASSERT_TRUE(r);
-  EXPECT_EQ(*r, json::parse(R"({"ok":true,"changes":["+ applied 1"]})"));
+  EXPECT_EQ(*r, json::parse(R"({"ok":true,"changes":["+ applied 1"],"total_changes":1})"));
   stop();
   ASSERT_EQ(ops_.applied.size(), 1u);
   EXPECT_EQ(ops_.applied[0].networks[0].vni, 7u);
