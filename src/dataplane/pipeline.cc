@@ -6,6 +6,7 @@
 #include "packet/checksum.h"
 #include "packet/ethernet.h"
 #include "packet/flow_hash.h"
+#include "packet/gso.h"
 #include "packet/parse.h"
 #include "packet/vxlan.h"
 
@@ -253,6 +254,7 @@ inline void Pipeline::to_port(Packet* p, uint32_t port, uint16_t vlan, Tally& tx
     std::memmove(d, d + 4, 12);
     store_be16(d + 12, kEtherTypeVlan);
     store_be16(d + 14, vlan);
+    p->meta.csum_start += 4;  // kCsumPartial: csum_start counts from data()
   }
   p->meta.out_port = port;
   count(tx, c_.networks, false, p->meta.network, p->size());
@@ -472,6 +474,7 @@ void Pipeline::local_ingress_batch(uint32_t port, std::span<Packet*> pkts) {
       p->pull(4);
       d = p->data();
       len -= 4;
+      p->meta.csum_start -= 4;  // a checksum left to the device starts past the tag
     }
     p->meta.network = net;
     p->meta.vlan = vlan;
@@ -540,6 +543,10 @@ bool Pipeline::encap_v6(Packet* p, const Remote& r, uint32_t vni) {
       v.source_port_min +
       ((uint64_t{flow_hash(p->bytes())} * (uint32_t{v.source_port_max} - v.source_port_min + 1)) >>
        32));
+  if (p->meta.flags & PacketMeta::kCsumPartial) {  // the outer sum covers the finished inner
+    gso::finish_partial_checksum(p->bytes(), p->meta.csum_start, p->meta.csum_offset, p->size());
+    p->meta.flags &= static_cast<uint16_t>(~PacketMeta::kCsumPartial);
+  }
   uint32_t inner_sum = csum_partial(p->bytes());
   uint8_t* o = p->prepend(kOuter);
   if (!o) [[unlikely]] {
@@ -640,6 +647,7 @@ void Pipeline::run_encap() {
       store_be16(o + 34, sport);
       store_be16(o + 38, static_cast<uint16_t>(udp_len));
       std::memcpy(o + 46, &last_vni_word, 4);
+      p->meta.csum_start += kOuter;  // kCsumPartial: the outer UDP checksum is zero
     }
     count(tx, false, network, ri, inner_len);
     if (p->meta.flags & PacketMeta::kTrace) [[unlikely]]
@@ -840,10 +848,17 @@ void Pipeline::underlay_ingress_batch(std::span<Packet*> pkts) {
       drop(p, Drop::bad_inner_source_mac);
       continue;
     }
+    // An inner checksum left to the device (a segment of a received super-frame,
+    // gso.h) travels on with the packet, its start counted from the inner frame.
+    // One left in the outer headers (the outer UDP checksum) goes with them.
+    if (p->meta.flags & PacketMeta::kCsumPartial) [[unlikely]] {
+      if (p->meta.csum_start < inner_offset)
+        p->meta.flags &= static_cast<uint16_t>(~PacketMeta::kCsumPartial);
+      p->meta.csum_start = static_cast<uint16_t>(p->meta.csum_start - inner_offset);
+    }
     p->pull(inner_offset);
     p->trim(inner_length);
-    p->meta.flags = static_cast<uint16_t>((p->meta.flags | PacketMeta::kFromOverlay) &
-                                          ~PacketMeta::kCsumPartial);
+    p->meta.flags |= PacketMeta::kFromOverlay;
     p->meta.network = net;
     p->meta.remote = remote;
     d = in;

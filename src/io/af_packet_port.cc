@@ -285,7 +285,10 @@ int AfPacketPort::take_frame(const RingFrame& f, PacketPool& pool, std::span<Pac
       return 0;
     }
     if (count > out.size()) return -1;
-    auto r = gso::segment_tcp(frame, *layout, mss, pool, out);
+    // Segments keep their TCP checksum for the sender to finish (PacketMeta::kCsumPartial):
+    // merged again into a TSO frame, or sent with the device finishing it, their payload
+    // is never summed by vgwd; the ports that cannot leave it finish it on send.
+    auto r = gso::segment_tcp(frame, *layout, mss, pool, out, /*partial=*/true);
     if (r.error != gso::SegError::kNone) {
       im.counters.rx_dropped.add(1);
       return 0;
@@ -452,9 +455,17 @@ uint32_t AfPacketPort::send(std::span<Packet* const> pkts) {
           vh.csum_start = static_cast<uint16_t>(run.l4);
           vh.csum_offset = udp_gso_ ? 6 : 16;  // the UDP / TCP checksum field
           iov[k++] = {im.gso_headers[nmsg].data(), run.header_len};
-          for (uint32_t j = 0; j < run.count; ++j)
-            iov[k++] = {chunk[i + j]->data() + run.header_len,
-                        j + 1 < run.count ? run.mss : run.last_payload};
+          for (uint32_t j = 0; j < run.count; ++j) {
+            Packet* q = chunk[i + j];
+            // The header holds one checksum to finish (the merged TCP or outer UDP
+            // one): an inner one a datagram still leaves to the device is done here.
+            if (udp_gso_ && (q->meta.flags & PacketMeta::kCsumPartial)) {
+              gso::finish_partial_checksum(q->bytes(), q->meta.csum_start, q->meta.csum_offset,
+                                           q->size());
+              q->meta.flags &= static_cast<uint16_t>(~PacketMeta::kCsumPartial);
+            }
+            iov[k++] = {q->data() + run.header_len, j + 1 < run.count ? run.mss : run.last_payload};
+          }
           take = run.count;
         } else if (p->meta.flags & PacketMeta::kCsumPartial) {
           vh.flags = VnetHdr::kNeedsCsum;

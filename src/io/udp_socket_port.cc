@@ -337,7 +337,11 @@ uint32_t UdpSocketPort::send(std::span<Packet* const> pkts) {
     size_t m_count = 0;
     std::array<uint32_t, kBatchSize> lens;
     for (size_t i = 0; i < cnt; ++i) {
-      const Packet& p = *pkts[base + i];
+      Packet& p = *pkts[base + i];
+      if (p.meta.flags & PacketMeta::kCsumPartial) [[unlikely]] {  // a socket takes finished bytes
+        gso::finish_partial_checksum(p.bytes(), p.meta.csum_start, p.meta.csum_offset, p.size());
+        p.meta.flags &= static_cast<uint16_t>(~PacketMeta::kCsumPartial);
+      }
       const uint8_t* d = p.data();
       const uint32_t size = p.size();
       // Ethernet (one optional tag), then the IP header of our family.

@@ -76,8 +76,15 @@ uint32_t segment_count(std::span<const uint8_t> frame, const Layout& layout, uin
 // Splits a TCP super-frame into frames carrying at most `mss` payload bytes each,
 // copied into buffers from pool (the input stays untouched, so it may live in a
 // receive ring). Nothing is left allocated on failure.
+// With `partial`, the (inner) TCP checksum is left to whoever sends the segment, as
+// the kernel's CHECKSUM_PARTIAL: the field holds the segment's pseudo-header sum and
+// the segment is marked PacketMeta::kCsumPartial with csum_start at the TCP header
+// and csum_offset 16. The payload is then never summed here, which pays when the
+// segments are merged again (TSO) or the device finishes them. A tunnel's outer UDP
+// checksum is then zero (IPv4 outer only: RFC 7348 §5; an IPv6 outer, whose UDP
+// checksum covers the inner bytes, gets full checksums as without `partial`).
 SegResult segment_tcp(std::span<const uint8_t> frame, const Layout& layout, uint32_t mss,
-                      PacketPool& pool, std::span<Packet*> out);
+                      PacketPool& pool, std::span<Packet*> out, bool partial = false);
 
 // Splits a UDP GSO frame (gso_type UDP_L4: the payload of one UDP header cut every
 // `size` bytes, as coalesce_udp or a UDP_SEGMENT sender makes it) into datagrams,

@@ -35,6 +35,21 @@ using packet::load_be32;
 using packet::PacketBuilder;
 using test::VethPair;
 
+// The frame as the wire would carry it: a TCP checksum that a received segment
+// leaves to the device (PacketMeta::kCsumPartial, gso::segment_tcp) is finished,
+// after checking it is described at the TCP header's checksum field.
+std::vector<uint8_t> finished(const Packet& p) {
+  std::vector<uint8_t> f(p.bytes().begin(), p.bytes().end());
+  if (p.meta.flags & PacketMeta::kCsumPartial) {
+    auto l = gso::parse(f);
+    EXPECT_TRUE(l && l->proto == IPPROTO_TCP && p.meta.csum_start == l->l4 &&
+                p.meta.csum_offset == 16);
+    EXPECT_TRUE(gso::finish_partial_checksum(f, p.meta.csum_start, p.meta.csum_offset,
+                                             static_cast<uint32_t>(f.size())));
+  }
+  return f;
+}
+
 const MacAddress kMacA = *MacAddress::parse("02:00:00:00:aa:01");
 const MacAddress kMacB = *MacAddress::parse("02:00:00:00:bb:01");
 const IpAddress kIpA = *IpAddress::parse("10.99.0.1");
@@ -358,15 +373,16 @@ TEST_P(TcpOffload, SuperFramesArriveAsValidSegments) {
   PacketPool pool(4096);
   uint32_t isn = 0;
   bool have_isn = false;
-  size_t data_segments = 0, too_big = 0, bad_csum = 0, bad_bytes = 0, max_len = 0;
+  size_t data_segments = 0, too_big = 0, bad_csum = 0, bad_bytes = 0, max_len = 0, partial = 0;
   auto on_packet = [&](size_t, const Packet& p) {
     auto l = gso::parse(p.bytes());
     if (!l || l->proto != IPPROTO_TCP || load_be16(p.data() + l->l4 + 2) != 5201) return;
     const uint8_t* t = p.data() + l->l4;
     max_len = std::max<size_t>(max_len, p.size());
     if (p.size() > 1514) ++too_big;
-    if (!gso::l4_checksum_ok(p.bytes(), *l) ||
-        !packet::ipv4_header_checksum_ok({p.data() + 14, 20}))
+    if (p.meta.flags & PacketMeta::kCsumPartial) ++partial;
+    const std::vector<uint8_t> f = finished(p);
+    if (!gso::l4_checksum_ok(f, *l) || !packet::ipv4_header_checksum_ok({f.data() + 14, 20}))
       ++bad_csum;
     if (t[13] & packet::kTcpSyn) {
       isn = load_be32(t + 4);
@@ -397,6 +413,7 @@ TEST_P(TcpOffload, SuperFramesArriveAsValidSegments) {
   EXPECT_EQ(bad_csum, 0u);
   EXPECT_EQ(bad_bytes, 0u);
   EXPECT_GT(s.rx_segmented, 0u) << "no super-frame seen: is TSO off on the veth?";
+  EXPECT_GT(partial, 0u);  // the segments of super-frames: checksum left to the sender
   EXPECT_EQ(pool.available(), 4096u);
 }
 
@@ -462,9 +479,8 @@ TEST(AfPacketPort, SendCoalescesSegmentRunsIntoOneSuperFrame) {
     }
     ASSERT_EQ(b->send(seg), 7u);
     std::vector<std::vector<uint8_t>> got;
-    receive_all({a.get()}, pool, 7, std::chrono::seconds(2), [&](size_t, const Packet& p) {
-      got.emplace_back(p.bytes().begin(), p.bytes().end());
-    });
+    receive_all({a.get()}, pool, 7, std::chrono::seconds(2),
+                [&](size_t, const Packet& p) { got.push_back(finished(p)); });
     ASSERT_EQ(got.size(), sent.size())
         << (got.empty() ? 0 : got[0].size()) << " rx_dropped " << a->stats().rx_dropped
         << " tx_dropped " << b->stats().tx_dropped;

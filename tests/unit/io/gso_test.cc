@@ -121,6 +121,65 @@ TEST(Gso, OneSegmentIsTheOriginalFrame) {
   }
 }
 
+// With `partial`, every segment is the full-checksum segment but for the TCP
+// checksum field, which holds the pseudo-header sum (finished at csum_start, csum
+// offset 16: the same bytes), and a tunnel's outer UDP checksum, which is zero. An
+// IPv6 outer header, whose UDP checksum covers the inner one, gets full segments.
+TEST(Gso, PartialSegmentsLeaveOnlyTheTcpChecksumToFinish) {
+  auto inner = tcp_frame(false, 5000, 100);
+  auto tunnel = [&](bool v6) {
+    PacketBuilder b;
+    b.eth(kMacB, kMacA);
+    if (v6)
+      b.ipv6(kIp6A, kIp6B);
+    else
+      b.ipv4(*IpAddress::parse("192.168.1.1"), *IpAddress::parse("192.168.1.2")).ip_id(3);
+    return b.udp(50000, 4789).udp_checksum(true).vxlan(100).inner(inner).build();
+  };
+  const std::vector<std::vector<uint8_t>> frames = {
+      tcp_frame(false, 5000, 9), tcp_frame(true, 5000, 9), tunnel(false), tunnel(true)};
+  for (size_t k = 0; k < frames.size(); ++k) {
+    SCOPED_TRACE(k);
+    const auto& f = frames[k];
+    auto l = parse(f, 4789);
+    ASSERT_TRUE(l);
+    const bool outer_v6 = k == 3;
+    PacketPool pool(16);
+    std::array<Packet*, 8> full{}, part{};
+    SegResult a = segment_tcp(f, *l, 1400, pool, full);
+    SegResult b = segment_tcp(f, *l, 1400, pool, part, true);
+    ASSERT_EQ(a.count, 4u);
+    ASSERT_EQ(b.count, a.count);
+    for (uint32_t i = 0; i < a.count; ++i) {
+      SCOPED_TRACE(i);
+      std::vector<uint8_t> want(full[i]->bytes().begin(), full[i]->bytes().end());
+      std::vector<uint8_t> got(part[i]->bytes().begin(), part[i]->bytes().end());
+      const PacketMeta& m = part[i]->meta;
+      if (outer_v6) {
+        EXPECT_EQ(m.flags, 0);
+        EXPECT_EQ(got, want);
+      } else {
+        ASSERT_EQ(m.flags, PacketMeta::kCsumPartial);
+        EXPECT_EQ(m.csum_start, l->l4);
+        EXPECT_EQ(m.csum_offset, 16);
+        EXPECT_NE(got, want);
+        if (l->tunnel) {
+          EXPECT_NE(load_be16(want.data() + l->outer_l4 + 6), 0);
+          EXPECT_EQ(load_be16(got.data() + l->outer_l4 + 6), 0);
+          got[l->outer_l4 + 6] = want[l->outer_l4 + 6];
+          got[l->outer_l4 + 7] = want[l->outer_l4 + 7];
+        }
+        ASSERT_TRUE(finish_partial_checksum(got, m.csum_start, m.csum_offset,
+                                            static_cast<uint32_t>(got.size())));
+        EXPECT_EQ(got, want);
+      }
+      full[i]->release();
+      part[i]->release();
+    }
+    EXPECT_EQ(pool.available(), 16u);
+  }
+}
+
 TEST(Gso, SegmentsVxlanTunnelByInnerTcp) {
   auto inner = tcp_frame(false, 4000, 100);
   auto f = PacketBuilder()
