@@ -23,6 +23,21 @@
 namespace vgw::io {
 namespace {
 
+// A received super-frame cut into segments (or not: a counted drop), counted as
+// the packets it became; returns how many are in out.
+int count_segments(PortCounters& c, const gso::SegResult& r, std::span<Packet*> out) {
+  if (r.error != gso::SegError::kNone) {
+    c.rx_dropped.add(1);
+    return 0;
+  }
+  c.rx_segmented.add(1);
+  uint64_t bytes = 0;
+  for (uint32_t i = 0; i < r.count; ++i) bytes += out[i]->size();
+  c.rx_packets.add(r.count);
+  c.rx_bytes.add(bytes);
+  return static_cast<int>(r.count);
+}
+
 // struct virtio_net_hdr (<linux/virtio_net.h> is not valid C++: a field named
 // `class`). Little-endian on x86 for AF_PACKET (vnet_hdr is in host order).
 struct [[gnu::packed]] VnetHdr {
@@ -288,17 +303,10 @@ int AfPacketPort::take_frame(const RingFrame& f, PacketPool& pool, std::span<Pac
     // Segments keep their TCP checksum for the sender to finish (PacketMeta::kCsumPartial):
     // merged again into a TSO frame, or sent with the device finishing it, their payload
     // is never summed by vgwd; the ports that cannot leave it finish it on send.
-    auto r = gso::segment_tcp(frame, *layout, mss, pool, out, /*partial=*/true);
-    if (r.error != gso::SegError::kNone) {
-      im.counters.rx_dropped.add(1);
-      return 0;
-    }
-    im.counters.rx_segmented.add(1);
-    uint64_t bytes = 0;
-    for (uint32_t i = 0; i < r.count; ++i) bytes += out[i]->size();
-    im.counters.rx_packets.add(r.count);
-    im.counters.rx_bytes.add(bytes);
-    return static_cast<int>(r.count);
+    return count_segments(im.counters,
+                          gso::segment_tcp(frame, *layout, mss, pool, out,
+                                           /*partial=*/true),
+                          out);
   }
 
   Packet* p = pool.alloc();
@@ -344,17 +352,7 @@ int AfPacketPort::take_udp_gso(std::span<const uint8_t> frame, uint32_t size, Pa
     return 0;
   }
   if (count > out.size()) return -1;
-  auto r = gso::segment_udp(frame, *layout, size, pool, out);
-  if (r.error != gso::SegError::kNone) {
-    im.counters.rx_dropped.add(1);
-    return 0;
-  }
-  im.counters.rx_segmented.add(1);
-  uint64_t bytes = 0;
-  for (uint32_t i = 0; i < r.count; ++i) bytes += out[i]->size();
-  im.counters.rx_packets.add(r.count);
-  im.counters.rx_bytes.add(bytes);
-  return static_cast<int>(r.count);
+  return count_segments(im.counters, gso::segment_udp(frame, *layout, size, pool, out), out);
 }
 
 uint32_t AfPacketPort::receive(PacketPool& pool, std::span<Packet*> out) {

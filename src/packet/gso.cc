@@ -147,6 +147,24 @@ uint32_t tcp_hlen(const uint8_t* f, const Layout& l) {
   return (f[l.l4 + 12] >> 4) * 4u;
 }
 
+// One segment of a super-frame into p: the headers (hdr bytes) and the payload
+// bytes from hdr + off, len bytes in all; the IP length (and IPv4 id + checksum)
+// rewritten for it. Returns the segment's bytes.
+uint8_t* cut_segment(Packet* p, const uint8_t* f, uint32_t hdr, uint32_t off, uint32_t len,
+                     const Layout& l, uint16_t ip_id) {
+  uint8_t* d = p->append(len);
+  std::memcpy(d, f, hdr);
+  std::memcpy(d + hdr, f + hdr + off, len - hdr);
+  if (l.v6) {
+    wr16(d + l.l3 + 4, static_cast<uint16_t>(len - l.l3 - 40));
+  } else {
+    wr16(d + l.l3 + 2, static_cast<uint16_t>(len - l.l3));
+    wr16(d + l.l3 + 4, ip_id);
+    write_ipv4_checksum(d + l.l3);
+  }
+  return d;
+}
+
 }  // namespace
 
 std::optional<Layout> parse(std::span<const uint8_t> frame, uint16_t vxlan_port) {
@@ -251,19 +269,8 @@ SegResult segment_tcp(std::span<const uint8_t> frame, const Layout& l, uint32_t 
       return {0, SegError::kNoBuffer};
     }
     const uint32_t off = i * mss;
-    const uint32_t chunk = std::min(mss, payload - off);
-    const uint32_t len = hdr + chunk;
-    uint8_t* d = p->append(len);
-    std::memcpy(d, f, hdr);
-    std::memcpy(d + hdr, f + hdr + off, chunk);
-
-    if (l.v6) {
-      wr16(d + l.l3 + 4, static_cast<uint16_t>(len - l.l3 - 40));
-    } else {
-      wr16(d + l.l3 + 2, static_cast<uint16_t>(len - l.l3));
-      wr16(d + l.l3 + 4, static_cast<uint16_t>(id0 + i));
-      write_ipv4_checksum(d + l.l3);
-    }
+    const uint32_t len = hdr + std::min(mss, payload - off);
+    uint8_t* d = cut_segment(p, f, hdr, off, len, l, static_cast<uint16_t>(id0 + i));
     wr32(d + l.l4 + 4, seq0 + off);
     uint8_t flags = flags0;
     if (i + 1 < n) flags &= static_cast<uint8_t>(~(kTcpFin | kTcpPsh));
@@ -320,18 +327,8 @@ SegResult segment_udp(std::span<const uint8_t> frame, const Layout& l, uint32_t 
       return {0, SegError::kNoBuffer};
     }
     const uint32_t off = i * size;
-    const uint32_t chunk = std::min(size, payload - off);
-    const uint32_t len = hdr + chunk;
-    uint8_t* d = p->append(len);
-    std::memcpy(d, f, hdr);
-    std::memcpy(d + hdr, f + hdr + off, chunk);
-    if (l.v6) {
-      wr16(d + l.l3 + 4, static_cast<uint16_t>(len - l.l3 - 40));
-    } else {
-      wr16(d + l.l3 + 2, static_cast<uint16_t>(len - l.l3));
-      wr16(d + l.l3 + 4, static_cast<uint16_t>(id0 + i));
-      write_ipv4_checksum(d + l.l3);
-    }
+    const uint32_t len = hdr + std::min(size, payload - off);
+    uint8_t* d = cut_segment(p, f, hdr, off, len, l, static_cast<uint16_t>(id0 + i));
     wr16(d + l.l4 + 4, static_cast<uint16_t>(len - l.l4));
     if (csum) {
       d[l.l4 + 6] = 0xff;  // anything non-zero: write_l4_checksum keeps a zero one
