@@ -80,12 +80,15 @@ class EvpnFabric(topo.Fabric):
     def zebra_conf(self) -> str:
         return f"hostname kv\nlog file {self.frr_dir}/zebra.log\n"
 
-    def bgpd_conf(self) -> str:
+    def bgpd_conf(self, before=(), families=(), evpn=()) -> str:
+        """FRR's bgpd.conf: `before` goes ahead of `router bgp`, `families` are more
+        address-family blocks, `evpn` more lines in the l2vpn evpn family."""
         lines = [
             "frr defaults datacenter",
             "hostname kv",
             f"log file {self.frr_dir}/bgpd.log",
             "!",
+            *before,
             f"router bgp {self.frr_as}",
             f" bgp router-id {self.kv_ip}",
             " no bgp default ipv4-unicast",
@@ -94,9 +97,11 @@ class EvpnFabric(topo.Fabric):
             f" neighbor {self.gw_ip} timers {HOLD // 3} {HOLD}",
             f" neighbor {self.gw_ip} timers connect 2",
             " !",
+            *families,
             " address-family l2vpn evpn",
             f"  neighbor {self.gw_ip} activate",
             "  advertise-all-vni",
+            *evpn,
             " exit-address-family",
             "!",
         ]

@@ -96,35 +96,13 @@ class IrbFabric(EvpnFabric):
                 f"vni {L3_VNI}\n")
 
     def bgpd_conf(self) -> str:
-        lines = [
-            "frr defaults datacenter",
-            "hostname kv",
-            f"log file {self.frr_dir}/bgpd.log",
-            "!",
-            "ip prefix-list TENANT seq 5 permit 10.2.0.0/24",
-            "route-map TENANT permit 10",
-            " match ip address prefix-list TENANT",
-            "!",
-            f"router bgp {self.frr_as}",
-            f" bgp router-id {self.kv_ip}",
-            " no bgp default ipv4-unicast",
-            " no bgp ebgp-requires-policy",
-            f" neighbor {self.gw_ip} remote-as {self.vgw_as}",
-            f" neighbor {self.gw_ip} timers {HOLD // 3} {HOLD}",
-            f" neighbor {self.gw_ip} timers connect 2",
-            " !",
-            " address-family ipv4 unicast",
-            "  redistribute connected route-map TENANT",
-            " exit-address-family",
-            " !",
-            " address-family l2vpn evpn",
-            f"  neighbor {self.gw_ip} activate",
-            "  advertise-all-vni",
-            "  advertise ipv4 unicast route-map TENANT",
-            " exit-address-family",
-            "!",
-        ]
-        return "\n".join(lines) + "\n"
+        # Type 5 for FRR's tenant subnet only (its default VRF also holds the underlay).
+        return super().bgpd_conf(
+            before=["ip prefix-list TENANT seq 5 permit 10.2.0.0/24",
+                    "route-map TENANT permit 10", " match ip address prefix-list TENANT", "!"],
+            families=[" address-family ipv4 unicast",
+                      "  redistribute connected route-map TENANT", " exit-address-family", " !"],
+            evpn=["  advertise ipv4 unicast route-map TENANT"])
 
     def kernel_fdb(self, role: str = "kv", dev: str = "vxlan5000") -> list[dict]:
         out = topo.sh(["bridge", "-n", self.ns[role].name, "-j", "fdb", "show", "dev", dev])
