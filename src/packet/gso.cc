@@ -165,6 +165,18 @@ uint8_t* cut_segment(Packet* p, const uint8_t* f, uint32_t hdr, uint32_t off, ui
   return d;
 }
 
+// Whether frames a and b have the same first `end` bytes outside the (sorted)
+// ranges [from, to) in skip: the header fields that differ between segments.
+bool same_outside(const uint8_t* a, const uint8_t* b, std::span<const uint32_t[2]> skip,
+                  uint32_t end) {
+  uint32_t at = 0;
+  for (const auto& r : skip) {
+    if (std::memcmp(a + at, b + at, r[0] - at) != 0) return false;
+    at = r[1];
+  }
+  return std::memcmp(a + at, b + at, end - at) == 0;
+}
+
 }  // namespace
 
 std::optional<Layout> parse(std::span<const uint8_t> frame, uint16_t vxlan_port) {
@@ -372,20 +384,7 @@ Run coalesce_tcp(std::span<Packet* const> pkts, uint32_t max_count,
                                     {l->l4 + 13, l->l4 + 14},
                                     {l->l4 + 16, l->l4 + 18}};
   auto same_headers = [&](const uint8_t* f) {
-    uint32_t at = 0;
-    auto cmp = [&](uint32_t from, uint32_t to) {
-      bool eq = std::memcmp(f0 + at, f + at, from - at) == 0;
-      at = to;
-      return eq;
-    };
-    if (l->v6) {
-      for (auto& r : mutable_v6)
-        if (!cmp(r[0], r[1])) return false;
-    } else {
-      for (auto& r : mutable_v4)
-        if (!cmp(r[0], r[1])) return false;
-    }
-    return cmp(hdr, hdr);
+    return l->v6 ? same_outside(f0, f, mutable_v6, hdr) : same_outside(f0, f, mutable_v4, hdr);
   };
   // The L4 length of the merged frame must fit the IP length field.
   const uint32_t max_l4 = 65535 - (l->v6 ? 0 : l->l4 - l->l3);
@@ -453,20 +452,7 @@ Run coalesce_udp(std::span<Packet* const> pkts, uint32_t max_count,
       {l->l3 + 2, l->l3 + 6}, {l->l3 + 10, l->l3 + 12}, {l->l4 + 4, l->l4 + 8}};
   const uint32_t mutable_v6[][2] = {{l->l3 + 4, l->l3 + 6}, {l->l4 + 4, l->l4 + 8}};
   auto same_headers = [&](const uint8_t* f) {
-    uint32_t at = 0;
-    auto cmp = [&](uint32_t from, uint32_t to) {
-      bool eq = std::memcmp(f0 + at, f + at, from - at) == 0;
-      at = to;
-      return eq;
-    };
-    if (l->v6) {
-      for (auto& r : mutable_v6)
-        if (!cmp(r[0], r[1])) return false;
-    } else {
-      for (auto& r : mutable_v4)
-        if (!cmp(r[0], r[1])) return false;
-    }
-    return true;  // the UDP header ends at hdr: nothing after the last range
+    return l->v6 ? same_outside(f0, f, mutable_v6, hdr) : same_outside(f0, f, mutable_v4, hdr);
   };
   const uint32_t max_l4 = 65535 - (l->v6 ? 0 : l->l4 - l->l3);
   uint32_t n = 1, payload = mss, last = mss;
