@@ -40,6 +40,10 @@ L3 VNI 5000 carries routed traffic between leaves (symmetric IRB, RFC 9135): vgw
 `l3-vni: 5000`, leaf3's br5000 + vxlan5000 with zebra's `vni 5000` (its default VRF:
 this kernel has no VRF devices). Hosts' IP-MAC bindings travel as type-2 MAC+IP routes
 with both labels and each leaf's router MAC, and become host routes over the L3 VNI.
+Known gap: leaf3's zebra installs those host routes (via br5000) but often not the
+vgwd leaves' router MACs (no extern_learn neighbour/FDB entry), so routed traffic from
+leaf3 towards a vgwd leaf can fail here; with a directly connected VTEP
+(tests/integration/test_evpn_irb.py) FRR installs them and symmetric IRB works both ways.
 
 Each vgwd serves its HTTP API (and the Fabric Manager page) on 127.0.0.1:808<leaf>
 inside its namespace. Everything a LeafSpine creates is named from its prefix (namespaces,
