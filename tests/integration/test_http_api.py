@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from conftest import finish_fabric, make_fabric
+from conftest import finish_fabric, make_fabric, wait_for
 from topo import VNI, yaml_text
 
 pytestmark = pytest.mark.vgwd
@@ -77,6 +77,8 @@ def test_get_matches_vgwctl(fabric, what):
 
 def test_get_fdb_counters_check_trace(fabric):
     fabric.ping("h1", "10.0.0.2", count=1)
+    # Learning is asynchronous (worker -> ring -> control thread): wait for both MACs.
+    assert wait_for(lambda: len(ok(fabric, "GET", "/api/v1/fdb?network=web")) >= 2, timeout=5)
     fdb = ok(fabric, "GET", "/api/v1/fdb?network=web")
     assert {e["mac"] for e in fdb} == {e["mac"] for e in fabric.ctl("show", "fdb")}
     counters = ok(fabric, "GET", "/api/v1/counters")

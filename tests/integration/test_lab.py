@@ -150,6 +150,8 @@ def test_leaf_spine_lab(fabric):
     for a, b in f.routed_pings():
         for src, dst in ((a, b), (b, a)):
             leaf, dst_leaf = ls_mod.HOSTS[src][0], ls_mod.HOSTS[dst][0]
+            if {leaf, dst_leaf} & frr_gaps:
+                continue  # already reported for this leaf
             if wait_for(lambda: f.ping(src, dst).returncode == 0, timeout=20):
                 continue
             far = dst_leaf if leaf == "leaf3" else leaf
@@ -299,4 +301,4 @@ def test_leaf_spine_lab(fabric):
     left = [f"{k}.{pid}" for k, pid in started.items()
             if (ls_mod.FRR_TMP / f"{k.split('/')[1]}.{pid}").exists()]
     assert left == [], left
-    assert time.monotonic() - t0 < 110
+    assert time.monotonic() - t0 < 180
