@@ -359,6 +359,18 @@ uint32_t AfPacketPort::receive(PacketPool& pool, std::span<Packet*> out) {
   return blocks_ ? receive_blocks(pool, out) : receive_frames(pool, out);
 }
 
+bool AfPacketPort::take_into(const RingFrame& f, PacketPool& pool, std::span<Packet*> out,
+                             uint32_t& n) {
+  int got = take_frame(f, pool, out.subspan(n));
+  if (got < 0) {
+    if (n > 0) return false;            // its segments go first in the next call
+    impl_->counters.rx_dropped.add(1);  // more segments than the caller ever takes
+    got = 0;
+  }
+  n += static_cast<uint32_t>(got);
+  return true;
+}
+
 uint32_t AfPacketPort::receive_frames(PacketPool& pool, std::span<Packet*> out) {
   uint32_t n = 0;
   while (n < out.size()) {
@@ -368,13 +380,7 @@ uint32_t AfPacketPort::receive_frames(PacketPool& pool, std::span<Packet*> out) 
     if (!(status & TP_STATUS_USER)) break;
     const RingFrame f{slot + h->tp_mac, h->tp_len,      h->tp_snaplen,
                       status,           h->tp_vlan_tci, h->tp_vlan_tpid};
-    int got = take_frame(f, pool, out.subspan(n));
-    if (got < 0) {
-      if (n > 0) break;                   // its segments go first in the next call
-      impl_->counters.rx_dropped.add(1);  // more segments than the caller ever takes
-      got = 0;
-    }
-    n += static_cast<uint32_t>(got);
+    if (!take_into(f, pool, out, n)) break;
     __atomic_store_n(&h->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
     if (++frame_ == frame_count_) frame_ = 0;
   }
@@ -400,13 +406,7 @@ uint32_t AfPacketPort::receive_blocks(PacketPool& pool, std::span<Packet*> out) 
                         h->tp_status,
                         static_cast<uint16_t>(h->hv1.tp_vlan_tci),
                         h->hv1.tp_vlan_tpid};
-      int got = take_frame(f, pool, out.subspan(n));
-      if (got < 0) {
-        if (n > 0) break;                   // its segments go first in the next call
-        impl_->counters.rx_dropped.add(1);  // more segments than the caller ever takes
-        got = 0;
-      }
-      n += static_cast<uint32_t>(got);
+      if (!take_into(f, pool, out, n)) break;
       cur_frame_ += reinterpret_cast<const tpacket3_hdr*>(cur_frame_)->tp_next_offset;
       --frames_left_;
     }

@@ -95,6 +95,9 @@ class AfPacketPort final : public Port {
   // Hands one ring frame to out; returns how many packets it produced, or -1 when
   // out has no room for its segments (the frame stays for the next call).
   int take_frame(const RingFrame& f, PacketPool& pool, std::span<Packet*> out);
+  // take_frame into out[n..], n advanced; false when the frame must wait for the
+  // next call (its segments do not fit behind the n packets already taken).
+  bool take_into(const RingFrame& f, PacketPool& pool, std::span<Packet*> out, uint32_t& n);
   int take_udp_gso(std::span<const uint8_t> frame, uint32_t size, PacketPool& pool,
                    std::span<Packet*> out);
   uint32_t receive_blocks(PacketPool& pool, std::span<Packet*> out);

@@ -177,6 +177,15 @@ bool same_outside(const uint8_t* a, const uint8_t* b, std::span<const uint32_t[2
   return std::memcmp(a + at, b + at, end - at) == 0;
 }
 
+// A buffer for segment i; when the pool is empty, the i segments already cut are
+// released (a super-frame is taken whole or not at all).
+Packet* alloc_or_unwind(PacketPool& pool, std::span<Packet*> out, uint32_t i) {
+  Packet* p = pool.alloc();
+  if (!p)
+    for (uint32_t j = 0; j < i; ++j) out[j]->release();
+  return p;
+}
+
 }  // namespace
 
 std::optional<Layout> parse(std::span<const uint8_t> frame, uint16_t vxlan_port) {
@@ -275,11 +284,8 @@ SegResult segment_tcp(std::span<const uint8_t> frame, const Layout& l, uint32_t 
   const uint8_t flags0 = f[l.l4 + 13];
 
   for (uint32_t i = 0; i < n; ++i) {
-    Packet* p = pool.alloc();
-    if (!p) {
-      for (uint32_t j = 0; j < i; ++j) out[j]->release();
-      return {0, SegError::kNoBuffer};
-    }
+    Packet* p = alloc_or_unwind(pool, out, i);
+    if (!p) return {0, SegError::kNoBuffer};
     const uint32_t off = i * mss;
     const uint32_t len = hdr + std::min(mss, payload - off);
     uint8_t* d = cut_segment(p, f, hdr, off, len, l, static_cast<uint16_t>(id0 + i));
@@ -333,11 +339,8 @@ SegResult segment_udp(std::span<const uint8_t> frame, const Layout& l, uint32_t 
   const uint16_t id0 = l.v6 ? 0 : rd16(f + l.l3 + 4);
   const bool csum = l.v6 || rd16(f + l.l4 + 6) != 0;
   for (uint32_t i = 0; i < n; ++i) {
-    Packet* p = pool.alloc();
-    if (!p) {
-      for (uint32_t j = 0; j < i; ++j) out[j]->release();
-      return {0, SegError::kNoBuffer};
-    }
+    Packet* p = alloc_or_unwind(pool, out, i);
+    if (!p) return {0, SegError::kNoBuffer};
     const uint32_t off = i * size;
     const uint32_t len = hdr + std::min(size, payload - off);
     uint8_t* d = cut_segment(p, f, hdr, off, len, l, static_cast<uint16_t>(id0 + i));
