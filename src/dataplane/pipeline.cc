@@ -1,6 +1,9 @@
 #include "dataplane/pipeline.h"
 
 #include <cstring>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "packet/byte_order.h"
 #include "packet/checksum.h"
@@ -31,18 +34,13 @@ inline bool bad_source(uint64_t mac) {
 
 // The IPv4 header checksum of a 20-byte header is right (sums to 0xffff).
 // Native-order 32-bit words: the fold is byte-order independent (RFC 1071 §2(B)).
+// Five 32-bit words summed in 64 bits cannot carry out, so the sum needs no
+// end-around carry until it is folded 64 -> 32 -> 16 bits by adding the rotated
+// value (Linux's csum_fold): the high half of s + rot(s) is the folded sum.
 inline bool ipv4_20_checksum_ok(const uint8_t* h) {
-  uint64_t a, b;
-  uint32_t c;
-  std::memcpy(&a, h, 8);
-  std::memcpy(&b, h + 8, 8);
-  std::memcpy(&c, h + 16, 4);
-  // 64-bit ones-complement addition (each carry out added back), then folded
-  // 64 -> 32 -> 16 bits by adding the rotated value (Linux's csum_fold).
-  uint64_t s = a + b;
-  s += s < b;
-  s += c;
-  s += s < c;
+  using packet::detail::load_u32;
+  uint64_t s = uint64_t{load_u32(h)} + load_u32(h + 4) + load_u32(h + 8) + load_u32(h + 12) +
+               load_u32(h + 16);
   s += (s >> 32) | (s << 32);
   uint32_t f = static_cast<uint32_t>(s >> 32);
   f += (f >> 16) | (f << 16);
@@ -55,6 +53,24 @@ inline bool ipv4_20_checksum_ok(const uint8_t* h) {
 inline uint16_t csum_finish_rot(uint32_t s) {
   s += (s >> 16) | (s << 16);
   return static_cast<uint16_t>(~(s >> 16));
+}
+
+// The 50-byte IPv4 outer template into the headroom: three 16-byte moves and
+// one of 2. A plain memcpy of 50 is what GCC sometimes turns into `rep movsb`
+// (a byte loop) in code it deems cold, such as a route-then-encap path.
+[[gnu::always_inline]] inline void copy_outer_v4(uint8_t* o, const uint8_t* t) {
+  static_assert(OuterTemplate::kV4Size == 50);
+#if defined(__SSE2__)
+  const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(t));
+  const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(t + 16));
+  const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(t + 32));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(o), a);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(o + 16), b);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(o + 32), c);
+  std::memcpy(o + 48, t + 48, 2);
+#else
+  std::memcpy(o, t, 50);
+#endif
 }
 
 // The common VXLAN frame checked inline: untagged Ethernet + IPv4 without
@@ -77,10 +93,10 @@ inline bool parse_vxlan_fast(const uint8_t* d, uint32_t len) {
 
 // packet::flow_hash of the frame encap sees almost always (untagged IPv4
 // without options, not a fragment, TCP or UDP) with its tests folded into two
-// masked compares of 32-bit words; the same four words go through the same
-// packet::detail::finish, so the value is flow_hash's. Anything else, or a
+// masked compares of 32-bit words; the same two words go through the same
+// packet::detail::finish_ip, so the value is flow_hash's. Anything else, or a
 // big-endian host: flow_hash itself.
-inline uint32_t encap_flow_hash(const uint8_t* p, uint32_t n) {
+[[gnu::always_inline]] inline uint32_t encap_flow_hash(const uint8_t* p, uint32_t n) {
   if constexpr (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__) {
     using packet::detail::load_u32;
     using packet::detail::load_u64;
@@ -91,8 +107,8 @@ inline uint32_t encap_flow_hash(const uint8_t* p, uint32_t n) {
       const uint32_t l3 = load_u32(p + 20) & 0xff00ff3fu;
       if ((load_u32(p + 12) & 0x00ffffffu) == 0x00450008u &&
           (l3 == uint32_t{kIpProtoUdp} << 24 || l3 == uint32_t{kIpProtoTcp} << 24)) [[likely]]
-        return packet::detail::finish(load_u64(p), load_u64(p + 6) >> 16, load_u64(p + 26),
-                                      uint64_t{l3 >> 24} << 32 | load_u32(p + 34));
+        return packet::detail::finish_ip(load_u64(p + 26),
+                                         uint64_t{l3 >> 24} << 32 | load_u32(p + 34));
     }
   }
   return flow_hash(std::span<const uint8_t>{p, n});
@@ -144,9 +160,16 @@ void Pipeline::begin(const Snapshot* snap, uint32_t now) {
     last_vni_net_ = kNone;
     last_src_v4_ = 0;
     last_src_remote_ = kNone;
+    enc_.key = ~0ull;
     if (snap) {
       c_.networks.ensure(snap->network_count());
       c_.remotes.ensure(snap->remotes().size());
+      const VtepState& v = snap->vtep();
+      enc_.mtu = v.underlay_mtu;
+      enc_.sport_min = v.source_port_min;
+      // build_snapshot keeps min <= max, so the range maps directly (as
+      // vxlan_source_port does).
+      enc_.sport_span = uint32_t{v.source_port_max} - v.source_port_min + 1;
     }
   }
   now_ = now;
@@ -229,7 +252,6 @@ void Pipeline::send_underlay() {
 }
 
 void Pipeline::flush() {
-  run_encap();
   send_underlay();
   for (uint32_t i = 0; i < tx_.size(); ++i) send_port(i);
   settle(net_rx_, c_.networks, true);
@@ -264,6 +286,88 @@ inline void Pipeline::to_port(Packet* p, uint32_t port, uint16_t vlan, Tally& tx
   q.pkts[q.n++] = p;
   q.bytes += p->size();
   if (q.n == kBatchSize) send_port(port);
+}
+
+bool Pipeline::encap_select(Packet* p, uint32_t ri, uint64_t key) {
+  if (!snap_) [[unlikely]] {
+    drop(p, Drop::underlay_unresolved);
+    return false;
+  }
+  const RemoteSet& remotes = snap_->remotes();
+  if (ri >= remotes.size() || !remotes.remotes()[ri].present || !remotes.remotes()[ri].resolved)
+      [[unlikely]] {
+    drop(p, Drop::underlay_unresolved);
+    return false;
+  }
+  const uint32_t vni = snap_->table().fast[p->meta.network].vni;
+  if (vni == kNone) [[unlikely]] {
+    drop(p, Drop::no_flood_target);
+    return false;
+  }
+  const Remote& r = remotes.remotes()[ri];
+  enc_.key = key;
+  enc_.remote = &r;
+  enc_.vni = vni;
+  enc_.vni_word = to_be32(vni << 8);
+  enc_.v6 = r.outer.v6;
+  settle(encap_tx_, false);
+  encap_tx_.key = key;
+  return true;
+}
+
+void Pipeline::to_encap_cold(Packet* p, uint32_t remote) {
+  to_encap(p, remote);
+}
+
+template <bool kTraced>
+inline void Pipeline::to_encap(Packet* p, uint32_t ri) {
+  const uint64_t key = uint64_t{ri} << 32 | p->meta.network;
+  if (key != enc_.key) [[unlikely]] {
+    if (!encap_select(p, ri, key)) return;
+  }
+  p->meta.remote = ri;
+  const uint32_t inner_len = p->size();
+  if (enc_.v6) [[unlikely]] {
+    if (!encap_v6(p, *enc_.remote, enc_.vni)) return;
+  } else {
+    // RFC 7348 §5: outer IPv4 + UDP (checksum zero) + VXLAN. The template
+    // carries everything but the fields patched here; the header checksum is
+    // the template's sum plus total length and id.
+    constexpr uint32_t kOuter = OuterTemplate::kV4Size;
+    const uint32_t udp_len = inner_len + 16;
+    const uint32_t ip_len = udp_len + 20;
+    if (ip_len > enc_.mtu) [[unlikely]] {
+      drop(p, Drop::mtu_exceeded);
+      return;
+    }
+    const uint16_t sport = static_cast<uint16_t>(
+        enc_.sport_min +
+        ((uint64_t{encap_flow_hash(p->data(), inner_len)} * enc_.sport_span) >> 32));
+    uint8_t* o = p->prepend(kOuter);
+    if (!o) [[unlikely]] {
+      drop(p, Drop::no_buffer);
+      return;
+    }
+    const Remote& r = *enc_.remote;
+    copy_outer_v4(o, r.outer.bytes.data());
+    const uint16_t id = ip_id_++;
+    store_be16(o + 16, static_cast<uint16_t>(ip_len));
+    store_be16(o + 18, id);
+    store_be16(o + 24, csum_finish_rot(r.outer.ip_sum + ip_len + id));
+    store_be16(o + 34, sport);
+    store_be16(o + 38, static_cast<uint16_t>(udp_len));
+    std::memcpy(o + 46, &enc_.vni_word, 4);
+    p->meta.csum_start += kOuter;  // kCsumPartial: the outer UDP checksum is zero
+  }
+  ++encap_tx_.packets;
+  encap_tx_.bytes += inner_len;
+  if (traced<kTraced>(p)) [[unlikely]]
+    trace(p, Stage::kEncap, Decision::kToUnderlay);
+  TxQueue& q = underlay_tx_;
+  q.pkts[q.n++] = p;
+  q.bytes += p->size();
+  if (q.n == kBatchSize) [[unlikely]]
+    send_underlay();
 }
 
 // The router's output to a local attachment: to_port (inline here) behind a
@@ -331,7 +435,7 @@ inline bool Pipeline::route_v4_fast(Packet* p) {
       trace(p, Stage::kRoute, Decision::kRouted);
     const Location loc{hc.location};
     if (loc.is_remote())
-      to_encap(p, loc.remote_index());
+      to_encap<kTraced>(p, loc.remote_index());
     else
       router_to_port(p, loc.port(), loc.vlan());
     return true;
@@ -504,7 +608,7 @@ void Pipeline::local_ingress_batch(uint32_t port, std::span<Packet*> pkts) {
     }
     Location loc = hit.value.location();
     if (loc.is_remote()) {
-      to_encap(p, loc.remote_index());
+      to_encap<kTraced>(p, loc.remote_index());
       continue;
     }
     if (loc == in_loc) {
@@ -564,102 +668,6 @@ bool Pipeline::encap_v6(Packet* p, const Remote& r, uint32_t vni) {
   uint16_t c = csum_finish(s);
   store_be16(udp + 6, c ? c : 0xffff);
   return true;
-}
-
-// The encap stage over the queued batch. Everything the loop needs from the
-// snapshot is read once into locals (stores into packet bytes may alias any
-// member, so the compiler would otherwise reload them per packet).
-void Pipeline::run_encap() {
-  const uint32_t n = encap_q_.n;
-  if (n == 0) return;
-  encap_q_.n = 0;
-  if (!snap_) [[unlikely]] {
-    for (uint32_t i = 0; i < n; ++i) drop(encap_q_.pkts[i], Drop::underlay_unresolved);
-    return;
-  }
-  const RemoteSet& remotes = snap_->remotes();
-  const Remote* const rs = remotes.remotes().data();
-  const uint32_t n_remotes = static_cast<uint32_t>(remotes.size());
-  const NetworkFast* const fast = snap_->table().fast.data();
-  const VtepState& v = snap_->vtep();
-  const uint32_t mtu = v.underlay_mtu;
-  const uint32_t sport_min = v.source_port_min;
-  // build_snapshot keeps min <= max, so the range maps directly (as vxlan_source_port does).
-  const uint64_t sport_span = uint32_t{v.source_port_max} - v.source_port_min + 1;
-  PairTally tx = encap_tx_;
-  uint32_t ip_id = ip_id_;  // a register's width: stored as 16 bits
-  // The last (remote, network) pair that passed the checks: a run of
-  // packets to one tunnel skips them (VPP's "last tunnel").
-  uint64_t last_key = ~0ull;
-  const Remote* last_remote = nullptr;
-  uint32_t last_vni = kNone;
-  uint32_t last_vni_word = 0;  // VXLAN bytes 4..7 (VNI, reserved zero) as stored
-  bool last_v6 = false;
-  for (uint32_t i = 0; i < n; ++i) {
-    Packet* p = encap_q_.pkts[i];
-    const uint32_t ri = p->meta.remote;
-    const uint32_t network = p->meta.network;
-    const uint64_t key = uint64_t{ri} << 32 | network;
-    if (key != last_key) {
-      if (ri >= n_remotes || !rs[ri].present || !rs[ri].resolved) [[unlikely]] {
-        drop(p, Drop::underlay_unresolved);
-        continue;
-      }
-      const uint32_t net_vni = fast[network].vni;
-      if (net_vni == kNone) [[unlikely]] {
-        drop(p, Drop::no_flood_target);
-        continue;
-      }
-      last_key = key;
-      last_remote = &rs[ri];
-      last_vni = net_vni;
-      last_vni_word = to_be32(net_vni << 8);
-      last_v6 = rs[ri].outer.v6;
-    }
-    const Remote& r = *last_remote;
-    const uint32_t vni = last_vni;
-    const uint32_t inner_len = p->size();
-    if (last_v6) [[unlikely]] {
-      if (!encap_v6(p, r, vni)) continue;
-    } else {
-      // RFC 7348 §5: outer IPv4 + UDP (checksum zero) + VXLAN. The template
-      // carries everything but the fields patched here; the header checksum
-      // is the template's sum plus total length and id.
-      constexpr uint32_t kOuter = OuterTemplate::kV4Size;
-      const uint32_t udp_len = inner_len + 16;
-      const uint32_t ip_len = udp_len + 20;
-      if (ip_len > mtu) [[unlikely]] {
-        drop(p, Drop::mtu_exceeded);
-        continue;
-      }
-      const uint16_t sport = static_cast<uint16_t>(
-          sport_min + ((uint64_t{encap_flow_hash(p->data(), inner_len)} * sport_span) >> 32));
-      uint8_t* o = p->prepend(kOuter);
-      if (!o) [[unlikely]] {
-        drop(p, Drop::no_buffer);
-        continue;
-      }
-      std::memcpy(o, r.outer.bytes.data(), kOuter);
-      const uint16_t id = static_cast<uint16_t>(ip_id++);
-      store_be16(o + 16, static_cast<uint16_t>(ip_len));
-      store_be16(o + 18, id);
-      store_be16(o + 24, csum_finish_rot(r.outer.ip_sum + ip_len + id));
-      store_be16(o + 34, sport);
-      store_be16(o + 38, static_cast<uint16_t>(udp_len));
-      std::memcpy(o + 46, &last_vni_word, 4);
-      p->meta.csum_start += kOuter;  // kCsumPartial: the outer UDP checksum is zero
-    }
-    count(tx, false, network, ri, inner_len);
-    if (p->meta.flags & PacketMeta::kTrace) [[unlikely]]
-      trace(p, Stage::kEncap, Decision::kToUnderlay);
-    TxQueue& q = underlay_tx_;
-    q.pkts[q.n++] = p;
-    q.bytes += p->size();
-    if (q.n == kBatchSize) [[unlikely]]
-      send_underlay();
-  }
-  encap_tx_ = tx;
-  ip_id_ = static_cast<uint16_t>(ip_id);
 }
 
 void Pipeline::underlay_ingress(std::span<Packet*> pkts) {
@@ -886,7 +894,7 @@ void Pipeline::underlay_ingress_batch(std::span<Packet*> pkts) {
     const uint64_t dmac = load_mac(d);
     // The network's router MAC: the FDB entry it has (kRouterLocation) is
     // known, so the lookup is skipped.
-    if (dmac == router_mac) [[unlikely]] {
+    if (dmac == router_mac) {
       to_router<kTraced>(p, dmac);
       continue;
     }

@@ -134,14 +134,19 @@ class Pipeline {
   // tx: the tally the frame is counted in (a stage loop passes a local one).
   template <bool kTraced = true>
   [[gnu::always_inline]] inline void to_port(Packet* p, uint32_t port, uint16_t vlan, Tally& tx);
-  // Queues the frame for encap to remote (run_encap at flush, or when full).
-  [[gnu::always_inline]] void to_encap(Packet* p, uint32_t remote) {
-    p->meta.remote = remote;
-    encap_q_.pkts[encap_q_.n++] = p;
-    if (encap_q_.n == kBatchSize) [[unlikely]]
-      run_encap();
-  }
-  void run_encap();
+  // The encap stage for one frame to remote `remote` in p->meta.network (RFC
+  // 7348 §5): the remote's outer template copied into headroom, per-packet
+  // fields patched -> underlay TX, at once (so frames leave in the order they
+  // came, whichever stage hands them over). The last (remote, network) pair that
+  // passed the checks is kept in enc_ (VPP's "last tunnel"): a run of frames to
+  // one tunnel skips them, and is counted with the same compare.
+  template <bool kTraced = true>
+  [[gnu::always_inline]] inline void to_encap(Packet* p, uint32_t remote);
+  // to_encap for the router's slower paths (out of line).
+  [[gnu::noinline]] void to_encap_cold(Packet* p, uint32_t remote);
+  // Checks the (remote, network) pair of `key` and makes it enc_'s; false: p
+  // was dropped.
+  [[gnu::noinline]] bool encap_select(Packet* p, uint32_t remote, uint64_t key);
   void flood_local(Packet* p, uint32_t network, uint32_t in_attachment, bool from_overlay);
   void learn(uint32_t network, uint64_t mac, Location loc, const IpAddress* unknown_source);
   void send_port(uint32_t port);
@@ -206,9 +211,20 @@ class Pipeline {
   uint32_t traced_next_ = 0;
   std::vector<TxQueue> tx_;  // by port
   TxQueue underlay_tx_;
-  TxQueue encap_q_;        // packets waiting for encap (meta.remote set)
   Tally net_rx_, net_tx_;  // local ingress / local output
-  PairTally encap_tx_;     // (network, remote) runs
+  PairTally encap_tx_;     // (network, remote) runs; key: enc_.key's pair
+  // What the encap stage keeps: the last (remote, network) pair that passed
+  // its checks, and the snapshot's constants (begin()).
+  struct EncapState {
+    uint64_t key = ~0ull;  // remote << 32 | network; ~0: none
+    const Remote* remote = nullptr;
+    uint32_t vni = 0;
+    uint32_t vni_word = 0;  // VXLAN bytes 4..7 (VNI, reserved zero) as stored
+    bool v6 = false;
+    uint32_t mtu = 0;
+    uint32_t sport_min = 0;
+    uint64_t sport_span = 1;
+  } enc_;
   // Last learn event pushed: the same source again before the control thread
   // drained it is not pushed twice.
   uint64_t last_learn_key_ = 0;

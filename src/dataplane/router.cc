@@ -85,7 +85,7 @@ void Pipeline::bridge(Packet* p) {
   }
   const Location loc = hit.value.location();
   if (loc.is_remote()) {
-    to_encap(p, loc.remote_index());
+    to_encap_cold(p, loc.remote_index());
     return;
   }
   if (loc == kRouterLocation) {
@@ -192,7 +192,7 @@ bool Pipeline::router_arp(Packet* p, const RouterTable* rt, uint32_t network, bo
   reply_meta(p, s);
   if (s.overlay) {
     if (s.remote != kNone)
-      to_encap(p, s.remote);
+      to_encap_cold(p, s.remote);
     else
       drop(p, Drop::no_flood_target);
   } else {
@@ -218,7 +218,7 @@ void Pipeline::reply_to_sender(Packet* p, uint8_t* eth, uint64_t router_mac) {
     return;
   }
   if (s.overlay)
-    to_encap(p, s.remote);
+    to_encap_cold(p, s.remote);
   else
     router_to_port(p, s.in_port, s.vlan);
 }
@@ -267,7 +267,7 @@ void Pipeline::icmp_error(const Packet* orig, const RouterInterfaceState& in, ui
   reply_meta(q, s);
   c_.icmp_sent.inc();
   if (s.overlay)
-    to_encap(q, s.remote);
+    to_encap_cold(q, s.remote);
   else
     router_to_port(q, s.in_port, s.vlan);
 }
@@ -362,7 +362,7 @@ void Pipeline::route_v4(Packet* p, const RouterTable& rt, const RouterInterfaceS
     store_mac(d, hc.mac);
     const Location loc{hc.location};
     if (loc.is_remote())
-      to_encap(p, loc.remote_index());
+      to_encap_cold(p, loc.remote_index());
     else
       router_to_port(p, loc.port(), loc.vlan());
     return;
@@ -630,7 +630,7 @@ bool Pipeline::router_nd(Packet* p, const RouterTable* rt, uint32_t network, boo
   if (suppressed) c_.suppressed.inc();
   if (s.overlay) {
     if (s.remote != kNone)
-      to_encap(q, s.remote);
+      to_encap_cold(q, s.remote);
     else
       drop(q, Drop::no_flood_target);
   } else {

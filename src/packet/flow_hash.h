@@ -2,11 +2,13 @@
 // port (RFC 7348 §5: "a hash of fields from the inner packet" in the dynamic range,
 // so underlay ECMP/LAG spread tunnels' flows).
 //
-// Hashed: destination and source MAC, the EtherType after up to two VLAN tags (the
-// VID too), IPv4/IPv6 source and destination, and TCP/UDP ports unless the packet
-// is a fragment (fragments of one flow must hash alike). Whatever the buffer lacks
-// is simply not hashed: the function never reads past the span and never fails.
-// Deterministic across runs and processes (no seed), so tests can predict it.
+// Hashed, for an IP packet (as the kernel's flow dissector keys skb_get_hash):
+// IPv4/IPv6 source and destination, the protocol, TCP/UDP ports unless the packet
+// is a fragment (fragments of one flow must hash alike), and the VIDs of up to two
+// VLAN tags; for anything else: destination and source MAC, the EtherType after
+// the tags, and the VIDs. Whatever the buffer lacks is simply not hashed: the
+// function never reads past the span and never fails. Deterministic across runs
+// and processes (no seed), so tests can predict it.
 #pragma once
 
 #include <cstdint>
@@ -49,11 +51,16 @@ inline uint64_t mum(uint64_t a, uint64_t b) {
   u128 r = static_cast<u128>(a) * b;
   return static_cast<uint64_t>(r) ^ static_cast<uint64_t>(r >> 64);
 }
-// The four words a frame is reduced to (bytes 0..7; bytes 8..11 + EtherType; L3
-// addresses; L4 protocol + ports + VLAN IDs), combined with two multiplications.
-inline uint32_t finish(uint64_t l2a, uint64_t l2b, uint64_t l3, uint64_t l4) {
-  uint64_t h = mum(l2a ^ 0x243f6a8885a308d3ull, l2b ^ 0x13198a2e03707344ull) ^
-               mum(l3 ^ 0xa4093822299f31d0ull, l4 ^ 0x082efa98ec4e6c89ull);
+// An IP packet reduced to two words (L3 addresses; protocol + ports + VLAN IDs),
+// combined with one 64x64->128-bit multiplication, whose fold is spread over the
+// high bits (which the source port mapping uses) by a second one.
+inline uint32_t finish_ip(uint64_t l3, uint64_t l4) {
+  const uint64_t h = mum(l3 ^ 0xa4093822299f31d0ull, l4 ^ 0x082efa98ec4e6c89ull);
+  return static_cast<uint32_t>((h * 0x9e3779b97f4a7c15ull) >> 32);
+}
+// Any other frame: bytes 0..7 and bytes 8..11 + EtherType, plus the VLAN IDs.
+inline uint32_t finish_l2(uint64_t l2a, uint64_t l2b, uint64_t vids) {
+  const uint64_t h = mum(l2a ^ 0x243f6a8885a308d3ull, l2b ^ 0x13198a2e03707344ull) ^ vids;
   return static_cast<uint32_t>((h * 0x9e3779b97f4a7c15ull) >> 32);
 }
 
@@ -78,32 +85,37 @@ inline uint32_t finish(uint64_t l2a, uint64_t l2b, uint64_t l3, uint64_t l4) {
     type = load_be16(p + off + 2);
     off += 4;
   }
-  // Bytes 0..11 are both MACs.
-  const uint64_t l2a = load_u64(p);
-  const uint64_t l2b = load_u32(p + 8) | uint64_t{load_u16(p + off - 2)} << 32;
+  bool ip = false;
   uint64_t l3 = 0;
   uint8_t proto = 0;
   size_t l4 = 0;
   if (type == kEtherTypeIpv4 && off + 20 <= n) {
-    const uint8_t* ip = p + off;
-    l3 = load_u64(ip + 12);  // src + dst
-    size_t ihl = size_t{ip[0] & 0x0fu} * 4;
-    bool frag = load_be16(ip + 6) & (Ipv4Header::kFlagMf | Ipv4Header::kOffsetMask);
+    const uint8_t* h = p + off;
+    ip = true;
+    l3 = load_u64(h + 12);  // src + dst
+    size_t ihl = size_t{h[0] & 0x0fu} * 4;
+    bool frag = load_be16(h + 6) & (Ipv4Header::kFlagMf | Ipv4Header::kOffsetMask);
     if (!frag && ihl >= 20) {
-      proto = ip[9];
+      proto = h[9];
       l4 = off + ihl;
     }
   } else if (type == kEtherTypeIpv6 && off + 40 <= n) [[unlikely]] {
-    const uint8_t* ip = p + off;
-    l3 = mix(mix(mix(mix(0, load_u64(ip + 8)), load_u64(ip + 16)), load_u64(ip + 24)),
-             load_u64(ip + 32));
-    proto = ip[6];  // extension headers: hash addresses only
+    const uint8_t* h = p + off;
+    ip = true;
+    l3 = mix(mix(mix(mix(0, load_u64(h + 8)), load_u64(h + 16)), load_u64(h + 24)),
+             load_u64(h + 32));
+    proto = h[6];  // extension headers: hash addresses only
     l4 = off + 40;
   }
-  uint64_t ports = 0;
-  if ((proto == kIpProtoTcp || proto == kIpProtoUdp) && l4 + 4 <= n)
-    ports = uint64_t{proto} << 32 | load_u32(p + l4);
-  return detail::finish(l2a, l2b, l3, ports | vids << 40);
+  if (!ip) {
+    // Not IP (or an IP header the buffer cuts): bytes 0..11 are both MACs.
+    const uint64_t l2a = load_u64(p);
+    const uint64_t l2b = load_u32(p + 8) | uint64_t{load_u16(p + off - 2)} << 32;
+    return detail::finish_l2(l2a, l2b, vids);
+  }
+  uint64_t ports = uint64_t{proto} << 32;
+  if ((proto == kIpProtoTcp || proto == kIpProtoUdp) && l4 + 4 <= n) ports |= load_u32(p + l4);
+  return detail::finish_ip(l3, ports | vids << 40);
 }
 
 }  // namespace detail
@@ -118,15 +130,8 @@ inline uint32_t flow_hash(std::span<const uint8_t> frame) {
   // untagged IPv4 without options, not a fragment, TCP or UDP.
   if (n >= 14 + 20 + 4 && load_be16(p + 12) == kEtherTypeIpv4 && p[14] == 0x45 &&
       !(load_be16(p + 20) & (Ipv4Header::kFlagMf | Ipv4Header::kOffsetMask)) &&
-      (p[23] == kIpProtoTcp || p[23] == kIpProtoUdp)) [[likely]] {
-    uint64_t l2b;
-    if constexpr (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
-      l2b = load_u64(p + 6) >> 16;  // bytes 8..13, one load
-    else
-      l2b = load_u32(p + 8) | uint64_t{load_u16(p + 12)} << 32;
-    return detail::finish(load_u64(p), l2b, load_u64(p + 26),
-                          uint64_t{p[23]} << 32 | load_u32(p + 34));
-  }
+      (p[23] == kIpProtoTcp || p[23] == kIpProtoUdp)) [[likely]]
+    return detail::finish_ip(load_u64(p + 26), uint64_t{p[23]} << 32 | load_u32(p + 34));
   return detail::flow_hash_general(frame);
 }
 

@@ -39,8 +39,8 @@ TEST(FlowHash, DeterministicAndIgnoresPayloadAndTtl) {
   // A golden value: the hash has no seed, so it is the same in every process and on
   // every run; changing the function changes the source ports peers see, so do it
   // consciously and update this value.
-  EXPECT_EQ(flow_hash(a), 0xc91f32e1u);
-  EXPECT_EQ(vxlan_source_port(flow_hash(a), 49152, 65535), 62023);
+  EXPECT_EQ(flow_hash(a), 0xe3843a1au);
+  EXPECT_EQ(vxlan_source_port(flow_hash(a), 49152, 65535), 63713);
 }
 
 TEST(FlowHash, EveryDocumentedFieldMatters) {
@@ -50,14 +50,37 @@ TEST(FlowHash, EveryDocumentedFieldMatters) {
   EXPECT_NE(h, flow_hash(tcp4(1000, 81)));
   EXPECT_NE(h, flow_hash(tcp4(1000, 80, "10.0.0.9")));
   auto m = base;
-  m[0] ^= 1;  // destination MAC
-  EXPECT_NE(h, flow_hash(m));
-  m = base;
-  m[11] ^= 1;  // source MAC
-  EXPECT_NE(h, flow_hash(m));
-  m = base;
   m[33] ^= 1;  // destination IP
   EXPECT_NE(h, flow_hash(m));
+  m = base;
+  m[23] = kIpProtoUdp;  // protocol
+  EXPECT_NE(h, flow_hash(m));
+  // An IP packet's MACs are not hashed (as the kernel's flow keys): a routed
+  // flow keeps its hash whichever router MAC it passes.
+  m = base;
+  m[0] ^= 1;
+  m[11] ^= 1;
+  EXPECT_EQ(h, flow_hash(m));
+}
+
+TEST(FlowHash, NonIpFramesHashTheirEthernetHeader) {
+  const auto arp = PacketBuilder()
+                       .eth(mac("ff:ff:ff:ff:ff:ff"), mac("02:00:00:00:00:01"))
+                       .arp_request(mac("02:00:00:00:00:01"), ip("10.0.0.1"), ip("10.0.0.2"))
+                       .build();
+  const uint32_t h = flow_hash(arp);
+  auto m = arp;
+  m[0] ^= 2;  // destination MAC
+  EXPECT_NE(h, flow_hash(m));
+  m = arp;
+  m[11] ^= 1;  // source MAC
+  EXPECT_NE(h, flow_hash(m));
+  m = arp;
+  m[13] ^= 1;  // EtherType
+  EXPECT_NE(h, flow_hash(m));
+  m = arp;
+  m.back() ^= 1;  // the ARP body
+  EXPECT_EQ(h, flow_hash(m));
 }
 
 TEST(FlowHash, FragmentsIgnorePorts) {
