@@ -3,7 +3,9 @@
 # issue 6: <= 200), measured by callgrind over the benchmark workload (64-byte
 # frames, 64K flows, 1M FDB entries). Instrumentation is on only around the
 # packet loop, and two packet counts are subtracted so that any fixed cost
-# (first batch, loop exit) cancels: Ir(N2) - Ir(N1) / (N2 - N1).
+# (first batch, loop exit) cancels: Ir(N2) - Ir(N1) / (N2 - N1). Printed for
+# the pipeline alone (from a received batch to the batches handed to Port::send)
+# and with the in-memory ports that feed and drain it (callgrind_lib.sh).
 #
 #   bench/callgrind.sh [BUILD_DIR]     (default: build)
 set -eu
@@ -15,18 +17,10 @@ n2=${VGW_CALLGRIND_N2:-51200}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-ir() {  # ir DIRECTION PACKETS -> total instructions executed inside the loop
-  valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$tmp/out" \
-    "$run" "$1" "$2" >"$tmp/stdout" 2>"$tmp/stderr" || {
-    cat "$tmp/stdout" "$tmp/stderr" >&2
-    exit 1
-  }
-  grep '^totals:' "$tmp/out" | awk '{print $2}'
-}
+. "$(dirname "$0")/callgrind_lib.sh"
 
 for dir in encap decap; do
-  a=$(ir "$dir" "$n1")
-  b=$(ir "$dir" "$n2")
-  awk -v d="$dir" -v a="$a" -v b="$b" -v n1="$n1" -v n2="$n2" \
-    'BEGIN { printf "%s: %.1f instructions/packet (Ir %d over %d packets, %d over %d)\n", d, (b - a) / (n2 - n1), a, n1, b, n2 }'
+  a=$(cg_ir "$tmp/a" "$run" "$dir" "$n1")
+  b=$(cg_ir "$tmp/b" "$run" "$dir" "$n2")
+  cg_report "$dir" "$n1" "$a" "$n2" "$b"
 done

@@ -14,16 +14,8 @@ n2=${VGW_CALLGRIND_N2:-51200}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-ir() {  # ir PACKETS -> total instructions executed inside the loop
-  valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$tmp/out" \
-    "$run" --callgrind "$1" >"$tmp/stdout" 2>"$tmp/stderr" || {
-    cat "$tmp/stdout" "$tmp/stderr" >&2
-    exit 1
-  }
-  grep '^totals:' "$tmp/out" | awk '{print $2}'
-}
+. "$(dirname "$0")/callgrind_lib.sh"
 
-a=$(ir "$n1")
-b=$(ir "$n2")
-awk -v a="$a" -v b="$b" -v n1="$n1" -v n2="$n2" \
-  'BEGIN { printf "decap->route->encap: %.1f instructions/packet (Ir %d over %d packets, %d over %d)\n", (b - a) / (n2 - n1), a, n1, b, n2 }'
+a=$(cg_ir "$tmp/a" "$run" --callgrind "$n1")
+b=$(cg_ir "$tmp/b" "$run" --callgrind "$n2")
+cg_report "decap->route->encap" "$n1" "$a" "$n2" "$b"

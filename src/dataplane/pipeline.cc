@@ -267,6 +267,11 @@ void Pipeline::flush() {
 // attachment.
 template <bool kTraced>
 inline void Pipeline::to_port(Packet* p, uint32_t port, uint16_t vlan, Tally& tx) {
+  to_port<kTraced>(p, port, vlan, tx, tx_[port]);
+}
+
+template <bool kTraced>
+inline void Pipeline::to_port(Packet* p, uint32_t port, uint16_t vlan, Tally& tx, TxQueue& q) {
   if (vlan) {
     uint8_t* d = p->prepend(4);
     if (!d) [[unlikely]] {
@@ -282,7 +287,6 @@ inline void Pipeline::to_port(Packet* p, uint32_t port, uint16_t vlan, Tally& tx
   count(tx, c_.networks, false, p->meta.network, p->size());
   if (traced<kTraced>(p)) [[unlikely]]
     trace(p, Stage::kOutput, Decision::kToPort);
-  TxQueue& q = tx_[port];
   q.pkts[q.n++] = p;
   q.bytes += p->size();
   if (q.n == kBatchSize) send_port(port);
@@ -305,14 +309,36 @@ bool Pipeline::encap_select(Packet* p, uint32_t ri, uint64_t key) {
     return false;
   }
   const Remote& r = remotes.remotes()[ri];
+  if (key != encap_tx_.key) {
+    settle(encap_tx_, false);
+    encap_tx_.key = key;
+  }
+  if (r.outer.v6) [[unlikely]] {
+    // An IPv6 remote is never enc_'s pair: its frames all come here (the IPv4
+    // path in to_encap then tests no address family). enc_ is emptied, since
+    // the tally now counts this pair.
+    enc_.key = ~0ull;
+    p->meta.remote = ri;
+    const uint32_t inner_len = p->size();
+    if (encap_v6(p, r, vni)) to_underlay(p, inner_len);
+    return false;
+  }
   enc_.key = key;
   enc_.remote = &r;
-  enc_.vni = vni;
   enc_.vni_word = to_be32(vni << 8);
-  enc_.v6 = r.outer.v6;
-  settle(encap_tx_, false);
-  encap_tx_.key = key;
   return true;
+}
+
+void Pipeline::to_underlay(Packet* p, uint32_t inner_len) {
+  ++encap_tx_.packets;
+  encap_tx_.bytes += inner_len;
+  if (p->meta.flags & PacketMeta::kTrace) [[unlikely]]
+    trace(p, Stage::kEncap, Decision::kToUnderlay);
+  TxQueue& q = underlay_tx_;
+  q.pkts[q.n++] = p;
+  q.bytes += p->size();
+  if (q.n == kBatchSize) [[unlikely]]
+    send_underlay();
 }
 
 void Pipeline::to_encap_cold(Packet* p, uint32_t remote) {
@@ -327,38 +353,33 @@ inline void Pipeline::to_encap(Packet* p, uint32_t ri) {
   }
   p->meta.remote = ri;
   const uint32_t inner_len = p->size();
-  if (enc_.v6) [[unlikely]] {
-    if (!encap_v6(p, *enc_.remote, enc_.vni)) return;
-  } else {
-    // RFC 7348 §5: outer IPv4 + UDP (checksum zero) + VXLAN. The template
-    // carries everything but the fields patched here; the header checksum is
-    // the template's sum plus total length and id.
-    constexpr uint32_t kOuter = OuterTemplate::kV4Size;
-    const uint32_t udp_len = inner_len + 16;
-    const uint32_t ip_len = udp_len + 20;
-    if (ip_len > enc_.mtu) [[unlikely]] {
-      drop(p, Drop::mtu_exceeded);
-      return;
-    }
-    const uint16_t sport = static_cast<uint16_t>(
-        enc_.sport_min +
-        ((uint64_t{encap_flow_hash(p->data(), inner_len)} * enc_.sport_span) >> 32));
-    uint8_t* o = p->prepend(kOuter);
-    if (!o) [[unlikely]] {
-      drop(p, Drop::no_buffer);
-      return;
-    }
-    const Remote& r = *enc_.remote;
-    copy_outer_v4(o, r.outer.bytes.data());
-    const uint16_t id = ip_id_++;
-    store_be16(o + 16, static_cast<uint16_t>(ip_len));
-    store_be16(o + 18, id);
-    store_be16(o + 24, csum_finish_rot(r.outer.ip_sum + ip_len + id));
-    store_be16(o + 34, sport);
-    store_be16(o + 38, static_cast<uint16_t>(udp_len));
-    std::memcpy(o + 46, &enc_.vni_word, 4);
-    p->meta.csum_start += kOuter;  // kCsumPartial: the outer UDP checksum is zero
+  // RFC 7348 §5: outer IPv4 + UDP (checksum zero) + VXLAN. The template
+  // carries everything but the fields patched here; the header checksum is
+  // the template's sum plus total length and id.
+  constexpr uint32_t kOuter = OuterTemplate::kV4Size;
+  const uint32_t udp_len = inner_len + 16;
+  const uint32_t ip_len = udp_len + 20;
+  if (ip_len > enc_.mtu) [[unlikely]] {
+    drop(p, Drop::mtu_exceeded);
+    return;
   }
+  const uint16_t sport = static_cast<uint16_t>(
+      enc_.sport_min + ((uint64_t{encap_flow_hash(p->data(), inner_len)} * enc_.sport_span) >> 32));
+  uint8_t* o = p->prepend(kOuter);
+  if (!o) [[unlikely]] {
+    drop(p, Drop::no_buffer);
+    return;
+  }
+  const Remote& r = *enc_.remote;
+  copy_outer_v4(o, r.outer.bytes.data());
+  const uint16_t id = ip_id_++;
+  store_be16(o + 16, static_cast<uint16_t>(ip_len));
+  store_be16(o + 18, id);
+  store_be16(o + 24, csum_finish_rot(r.outer.ip_sum + ip_len + id));
+  store_be16(o + 34, sport);
+  store_be16(o + 38, static_cast<uint16_t>(udp_len));
+  std::memcpy(o + 46, &enc_.vni_word, 4);
+  p->meta.csum_start += kOuter;  // kCsumPartial: the outer UDP checksum is zero
   ++encap_tx_.packets;
   encap_tx_.bytes += inner_len;
   if (traced<kTraced>(p)) [[unlikely]]
@@ -700,9 +721,12 @@ void Pipeline::underlay_ingress_batch(std::span<Packet*> pkts) {
   // The last source address that matched a remote (~0: none).
   uint64_t last_src_v4 = last_src_remote_ != kNone ? last_src_v4_ : ~0ull;
   uint32_t last_src_remote = last_src_remote_;
-  uint32_t ok_loc = Location::kInvalid, ok_net = kNone;
-  uint32_t ok_port = 0;  // ok_loc decoded
+  // The last (location, network) pair that passed the output checks, as
+  // location << 32 | network, and its port, VLAN and TX queue.
+  uint64_t ok_key = ~0ull;
+  uint32_t ok_port = 0;
   uint16_t ok_vlan = 0;
+  TxQueue* ok_q = nullptr;
   Fdb::View fv;                 // of the last network seen in this batch
   uint64_t router_mac = ~0ull;  // fv's network's router interface MAC (~0: none)
   PairTally rx;                 // (network, remote) runs
@@ -864,8 +888,9 @@ void Pipeline::underlay_ingress_batch(std::span<Packet*> pkts) {
         p->meta.flags &= static_cast<uint16_t>(~PacketMeta::kCsumPartial);
       p->meta.csum_start = static_cast<uint16_t>(p->meta.csum_start - inner_offset);
     }
-    p->pull(inner_offset);
-    p->trim(inner_length);
+    // inner_offset + inner_length <= len: every parser above checked the UDP
+    // length against the IP length and the IP length against the frame.
+    p->narrow(inner_offset, inner_length);
     p->meta.flags |= PacketMeta::kFromOverlay;
     p->meta.network = net;
     p->meta.remote = remote;
@@ -912,7 +937,7 @@ void Pipeline::underlay_ingress_batch(std::span<Packet*> pkts) {
     }
     // Only to an attachment of this same network (an entry may outlive a
     // change); the last (location, network) pair that passed is remembered.
-    if (loc.raw != ok_loc || net != ok_net) {
+    if (const uint64_t key = uint64_t{loc.raw} << 32 | net; key != ok_key) {
       // A router MAC (kRouterLocation, no attachment has it) goes to the router.
       if (loc == kRouterLocation) {
         if (!route_v4_fast(p)) route(p);
@@ -923,12 +948,29 @@ void Pipeline::underlay_ingress_batch(std::span<Packet*> pkts) {
         flood_local(p, net, kNone, true);
         continue;
       }
-      ok_loc = loc.raw;
-      ok_net = net;
+      ok_key = key;
       ok_port = loc.port();
       ok_vlan = loc.vlan();
+      ok_q = &tx_[ok_port];
+      // A run of frames to one output is a run of one network: its tally
+      // needs no compare per frame.
+      settle(net_tx, c_.networks, false);
+      net_tx.id = net;
     }
-    to_port<kTraced>(p, ok_port, ok_vlan, net_tx);
+    if (ok_vlan == 0) [[likely]] {
+      p->meta.out_port = ok_port;
+      ++net_tx.packets;
+      net_tx.bytes += inner_size;
+      if (traced<kTraced>(p)) [[unlikely]]
+        trace(p, Stage::kOutput, Decision::kToPort);
+      TxQueue& q = *ok_q;
+      q.pkts[q.n++] = p;
+      q.bytes += inner_size;
+      if (q.n == kBatchSize) [[unlikely]]
+        send_port(ok_port);
+    } else {
+      to_port<kTraced>(p, ok_port, ok_vlan, net_tx, *ok_q);
+    }
   }
   settle(net_tx, c_.networks, false);
   settle(rx, true);

@@ -134,6 +134,10 @@ class Pipeline {
   // tx: the tally the frame is counted in (a stage loop passes a local one).
   template <bool kTraced = true>
   [[gnu::always_inline]] inline void to_port(Packet* p, uint32_t port, uint16_t vlan, Tally& tx);
+  // The same into the port's queue q (tx_[port]), which the caller kept.
+  template <bool kTraced = true>
+  [[gnu::always_inline]] inline void to_port(Packet* p, uint32_t port, uint16_t vlan, Tally& tx,
+                                             TxQueue& q);
   // The encap stage for one frame to remote `remote` in p->meta.network (RFC
   // 7348 §5): the remote's outer template copied into headroom, per-packet
   // fields patched -> underlay TX, at once (so frames leave in the order they
@@ -145,8 +149,10 @@ class Pipeline {
   // to_encap for the router's slower paths (out of line).
   [[gnu::noinline]] void to_encap_cold(Packet* p, uint32_t remote);
   // Checks the (remote, network) pair of `key` and makes it enc_'s; false: p
-  // was dropped.
+  // was consumed (dropped, or encapsulated towards an IPv6 remote).
   [[gnu::noinline]] bool encap_select(Packet* p, uint32_t remote, uint64_t key);
+  // An encapsulated frame (inner_len: its inner frame's length) -> underlay TX.
+  void to_underlay(Packet* p, uint32_t inner_len);
   void flood_local(Packet* p, uint32_t network, uint32_t in_attachment, bool from_overlay);
   void learn(uint32_t network, uint64_t mac, Location loc, const IpAddress* unknown_source);
   void send_port(uint32_t port);
@@ -216,11 +222,9 @@ class Pipeline {
   // What the encap stage keeps: the last (remote, network) pair that passed
   // its checks, and the snapshot's constants (begin()).
   struct EncapState {
-    uint64_t key = ~0ull;  // remote << 32 | network; ~0: none
-    const Remote* remote = nullptr;
-    uint32_t vni = 0;
-    uint32_t vni_word = 0;  // VXLAN bytes 4..7 (VNI, reserved zero) as stored
-    bool v6 = false;
+    uint64_t key = ~0ull;            // remote << 32 | network; ~0: none
+    const Remote* remote = nullptr;  // an IPv4 remote (encap_select)
+    uint32_t vni_word = 0;           // VXLAN bytes 4..7 (VNI, reserved zero) as stored
     uint32_t mtu = 0;
     uint32_t sport_min = 0;
     uint64_t sport_span = 1;

@@ -73,6 +73,12 @@ class Packet {
   void trim(uint32_t new_len) {
     if (new_len < len_) len_ = new_len;
   }
+  // Keeps only the bytes [front, front + len) of the data (decap: the inner
+  // frame), unchecked: the caller has checked front + len <= size().
+  void narrow(uint32_t front, uint32_t len) {
+    off_ += front;
+    len_ = len;
+  }
   // Empties the packet and restores the default headroom and metadata.
   void reset() {
     off_ = kHeadroom;
