@@ -347,6 +347,11 @@ void Pipeline::to_encap_cold(Packet* p, uint32_t remote) {
 
 template <bool kTraced>
 inline void Pipeline::to_encap(Packet* p, uint32_t ri) {
+  to_encap<kTraced>(p, ri, encap_flow_hash(p->data(), p->size()));
+}
+
+template <bool kTraced>
+inline void Pipeline::to_encap(Packet* p, uint32_t ri, uint32_t flow_hash) {
   const uint64_t key = uint64_t{ri} << 32 | p->meta.network;
   if (key != enc_.key) [[unlikely]] {
     if (!encap_select(p, ri, key)) return;
@@ -363,8 +368,8 @@ inline void Pipeline::to_encap(Packet* p, uint32_t ri) {
     drop(p, Drop::mtu_exceeded);
     return;
   }
-  const uint16_t sport = static_cast<uint16_t>(
-      enc_.sport_min + ((uint64_t{encap_flow_hash(p->data(), inner_len)} * enc_.sport_span) >> 32));
+  const uint16_t sport =
+      static_cast<uint16_t>(enc_.sport_min + ((uint64_t{flow_hash} * enc_.sport_span) >> 32));
   uint8_t* o = p->prepend(kOuter);
   if (!o) [[unlikely]] {
     drop(p, Drop::no_buffer);
@@ -435,9 +440,9 @@ inline bool Pipeline::route_v4_fast(Packet* p) {
     const fib::FibTable& fib = *fast_fib_;
     const uint32_t group = fib.group_v4(load_be32(ip + 16));
     if (group == fib::kNoRoute) return false;
-    const auto hops = fib.group(group);
-    const fib::NextHop* hop =
-        hops.size() == 1 ? &hops[0] : fib.select(group, ecmp_hash_v4(ip, 20, total));
+    // One flow hash for ECMP and, behind a remote, the VXLAN source port.
+    const uint32_t fh = flow_hash_ipv4_20(ip, total);
+    const fib::NextHop* hop = fib.select_lazy(group, [fh] { return fh; });
     const uint32_t cache_dst = hop->kind == fib::NextHopKind::kGateway ? 0 : load_be32(ip + 16);
     const RouterWorker::HopCache& hc =
         router_.hop_cache[(reinterpret_cast<uintptr_t>(hop) >> 3 ^ cache_dst) &
@@ -445,10 +450,15 @@ inline bool Pipeline::route_v4_fast(Packet* p) {
     if (hc.hop != hop || hc.dst != cache_dst || total > hc.mtu) return false;
     p->trim(14 + total);  // Ethernet padding
     // TTL - 1: the checksum patched as RFC 1624 eqn 3 gives for the word
-    // holding TTL and protocol (the word drops by 0x0100).
+    // holding TTL and protocol (the word drops by 0x0100), on the field as it
+    // lies (Linux's ip_decrease_ttl: ones-complement sums are byte-order
+    // independent, RFC 1071 §2(B)).
     ip[8] -= 1;
-    const uint32_t sum = uint32_t{load_be16(ip + 10)} + 0x0100;
-    store_be16(ip + 10, static_cast<uint16_t>(sum + (sum >= 0xffff)));
+    uint16_t check;
+    std::memcpy(&check, ip + 10, 2);
+    const uint32_t sum = uint32_t{check} + to_be16(0x0100);
+    check = static_cast<uint16_t>(sum + (sum >= 0xffff));
+    std::memcpy(ip + 10, &check, 2);
     std::memcpy(d, hc.eth, 12);
     p->meta.network = hc.out_network;
     ++fast_routed_;
@@ -456,7 +466,7 @@ inline bool Pipeline::route_v4_fast(Packet* p) {
       trace(p, Stage::kRoute, Decision::kRouted);
     const Location loc{hc.location};
     if (loc.is_remote())
-      to_encap<kTraced>(p, loc.remote_index());
+      to_encap<kTraced>(p, loc.remote_index(), fh);
     else
       router_to_port(p, loc.port(), loc.vlan());
     return true;

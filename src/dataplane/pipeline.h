@@ -146,6 +146,9 @@ class Pipeline {
   // one tunnel skips them, and is counted with the same compare.
   template <bool kTraced = true>
   [[gnu::always_inline]] inline void to_encap(Packet* p, uint32_t remote);
+  // The same with the frame's packet::flow_hash, which the caller has.
+  template <bool kTraced = true>
+  [[gnu::always_inline]] inline void to_encap(Packet* p, uint32_t remote, uint32_t flow_hash);
   // to_encap for the router's slower paths (out of line).
   [[gnu::noinline]] void to_encap_cold(Packet* p, uint32_t remote);
   // Checks the (remote, network) pair of `key` and makes it enc_'s; false: p

@@ -295,9 +295,10 @@ void Pipeline::route_v4(Packet* p, const RouterTable& rt, const RouterInterfaceS
     drop(p, Drop::no_route);
     return;
   }
+  // ECMP by the flow hash (packet/flow_hash.h: addresses, protocol, ports),
+  // the VXLAN source port's too; Fib::select remixes it.
   auto hops = fib.group(group);
-  const fib::NextHop* hop =
-      hops.size() == 1 ? &hops[0] : fib.select(group, ecmp_hash_v4(ip, ihl, total));
+  const fib::NextHop* hop = hops.size() == 1 ? &hops[0] : fib.select(group, flow_hash(p->bytes()));
   if (hop->kind == fib::NextHopKind::kLocal) {
     // An echo request to a router address: the reply in place (RFC 792).
     uint8_t* ic = ip + ihl;

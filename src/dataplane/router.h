@@ -32,19 +32,6 @@
 
 namespace vgw::dataplane {
 
-// The ECMP hash of an IPv4 packet: addresses, protocol and, for an unfragmented
-// TCP/UDP packet, the ports (RFC 2992's 5-tuple), mixed by one multiply.
-inline uint32_t ecmp_hash_v4(const uint8_t* ip, uint32_t ihl, uint32_t total) {
-  uint64_t a;
-  std::memcpy(&a, ip + 12, 8);
-  uint32_t ports = 0;
-  if ((ip[9] == packet::kIpProtoTcp || ip[9] == packet::kIpProtoUdp) && total >= ihl + 4 &&
-      !(packet::load_be16(ip + 6) & 0x3fff))
-    std::memcpy(&ports, ip + ihl, 4);
-  uint64_t h = (a ^ (uint64_t{ports} << 8 | ip[9])) * 0x9e3779b97f4a7c15ull;
-  return static_cast<uint32_t>(h >> 32) ^ static_cast<uint32_t>(h);
-}
-
 struct RouterWorker {
   // Packets waiting for their next hop's MAC (bounded, per worker).
   static constexpr uint32_t kParkCapacity = 64;

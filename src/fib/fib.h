@@ -111,6 +111,17 @@ class FibTable {
     uint32_t h = flow_hash * 0x2c1b3c6du;
     return &hops_[g.first + ((uint64_t{h} * g.count) >> 32)];
   }
+  // select() for a group group_v4/group_v6 of this table returned (not
+  // kNoRoute), with the flow hash asked of hash() only when the group has
+  // several next hops.
+  template <typename HashFn>
+  const NextHop* select_lazy(uint32_t group, HashFn&& hash) const {
+    const Slot g = groups_[group];
+    const NextHop* first = &hops_[g.first];
+    if (g.count == 1) return first;
+    uint32_t h = hash() * 0x2c1b3c6du;
+    return first + ((uint64_t{h} * g.count) >> 32);
+  }
   // All next hops of a group (empty for an unknown id).
   std::span<const NextHop> group(uint32_t id) const {
     if (id >= groups_.size()) return {};

@@ -4,7 +4,7 @@
 // (128-bit keys) alike.
 //
 // Shape: a direct-pointing array indexed by the top `s` bits of the key (s adapts to
-// the route count: 256 B for a tenant with a handful of routes, 256 KiB for a big
+// the route count: 256 B for a tenant with a handful of routes, 1 MiB for a big
 // table), then 6-bit strides. A node holds two 64-bit vectors: `vector` marks the
 // slots that descend to a child, `leafvec` marks where a run of equal leaf values
 // starts among the other slots. Children of a node are contiguous (base1), and so
@@ -42,7 +42,7 @@ struct KeyTraits;
 template <>
 struct KeyTraits<uint32_t> {
   static constexpr unsigned kBits = 32;
-  // The top `s` bits (1 <= s <= 16).
+  // The top `s` bits (1 <= s <= 18).
   static unsigned top(uint32_t k, unsigned s) { return k >> (32 - s); }
   // Six bits starting `off` bits from the top; bits past the end read as zero.
   static unsigned chunk(uint32_t k, unsigned off) { return head(window(k, off)); }
@@ -237,10 +237,12 @@ Result<Poptrie<K>> Poptrie<K>::build(std::vector<Entry> routes, unsigned direct_
 
   Poptrie t;
   if (direct_bits == 0) {
-    // Small tables stay small (many tenants); big ones get the full 16 bits.
-    direct_bits = std::clamp<unsigned>(std::bit_width(routes.size()) + 2, 6, 16);
+    // Small tables stay small (many tenants); big ones (32K routes and more)
+    // get 18 bits, the paper's choice for a full table: 1 MiB of direct
+    // pointers, and a /24 is then one node below them.
+    direct_bits = std::clamp<unsigned>(std::bit_width(routes.size()) + 2, 6, 18);
   }
-  t.direct_bits_ = std::clamp<unsigned>(direct_bits, 1, 16);
+  t.direct_bits_ = std::clamp<unsigned>(direct_bits, 1, 18);
   t.direct_.assign(size_t{1} << t.direct_bits_, kNoRoute);
   Builder{t, routes}.root();
   t.nodes_.shrink_to_fit();

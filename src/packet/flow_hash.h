@@ -135,6 +135,34 @@ inline uint32_t flow_hash(std::span<const uint8_t> frame) {
   return detail::flow_hash_general(frame);
 }
 
+// flow_hash of an untagged IPv4 frame of length 14 + total whose header (at ip,
+// frame + 14) has no options, total >= 20: the same value from the header
+// alone, the protocol and fragment tests in one masked word (the router's fast
+// path, which hashes once for ECMP and the VXLAN source port).
+inline uint32_t flow_hash_ipv4_20(const uint8_t* ip, uint32_t total) {
+  using detail::load_u32;
+  using detail::load_u64;
+  if constexpr (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__) {
+    // Bytes 6..9: MF + fragment offset (flag bits 0..1 masked out), TTL
+    // masked out, protocol.
+    const uint32_t w = load_u32(ip + 6) & 0xff00ff3fu;
+    uint64_t l4 = 0;
+    if ((w & 0xffffu) == 0) {  // not a fragment: the protocol, and TCP/UDP ports
+      l4 = uint64_t{w >> 24} << 32;
+      if ((w == uint32_t{kIpProtoTcp} << 24 || w == uint32_t{kIpProtoUdp} << 24) && total >= 24)
+        l4 |= load_u32(ip + 20);
+    }
+    return detail::finish_ip(load_u64(ip + 12), l4);
+  } else {
+    uint64_t l4 = 0;
+    if (!(load_be16(ip + 6) & (Ipv4Header::kFlagMf | Ipv4Header::kOffsetMask))) {
+      l4 = uint64_t{ip[9]} << 32;
+      if ((ip[9] == kIpProtoTcp || ip[9] == kIpProtoUdp) && total >= 24) l4 |= load_u32(ip + 20);
+    }
+    return detail::finish_ip(load_u64(ip + 12), l4);
+  }
+}
+
 // Maps a hash into [min, max] (inclusive) without division (Lemire's multiply-shift);
 // min > max is treated as the swapped range.
 inline uint16_t vxlan_source_port(uint32_t hash, uint16_t min, uint16_t max) {

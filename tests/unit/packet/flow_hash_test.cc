@@ -147,6 +147,45 @@ TEST(FlowHash, SpreadsFlowsEvenlyOverSourcePorts) {
   }
 }
 
+TEST(FlowHash, FromTheIpv4HeaderAloneIsTheSame) {
+  auto udp = [](uint16_t sport, size_t payload) {
+    return PacketBuilder()
+        .eth(mac("02:00:00:00:00:02"), mac("02:00:00:00:00:01"))
+        .ipv4(ip("10.0.0.1"), ip("10.9.0.2"))
+        .udp(sport, 53)
+        .payload(payload)
+        .build();
+  };
+  std::vector<Bytes> frames = {tcp4(1000, 80), tcp4(1001, 80, "192.0.2.7"), udp(7, 0), udp(9, 30),
+                               PacketBuilder()
+                                   .eth(mac("02:00:00:00:00:02"), mac("02:00:00:00:00:01"))
+                                   .ipv4(ip("10.0.0.1"), ip("10.0.0.2"))
+                                   .icmp_echo(1, 2)
+                                   .build()};
+  auto frag = tcp4(1000, 80);
+  store_be16(frag.data() + 20, Ipv4Header::kFlagMf);
+  frames.push_back(frag);
+  auto later = tcp4(1000, 80);
+  store_be16(later.data() + 20, 8);  // offset 64
+  frames.push_back(later);
+  auto df = tcp4(1000, 80);
+  store_be16(df.data() + 20, Ipv4Header::kFlagDf);
+  frames.push_back(df);
+  // A TCP header cut short: the frame ends before the ports.
+  auto cut = tcp4(1000, 80);
+  store_be16(cut.data() + 16, 22);
+  cut.resize(14 + 22);
+  frames.push_back(cut);
+  std::set<uint32_t> seen;
+  for (const auto& f : frames) {
+    const uint32_t total = load_be16(f.data() + 16);
+    ASSERT_EQ(f.size(), 14 + total);
+    EXPECT_EQ(flow_hash_ipv4_20(f.data() + 14, total), flow_hash(f));
+    seen.insert(flow_hash(f));
+  }
+  EXPECT_GE(seen.size(), frames.size() - 2);  // the two fragments share one
+}
+
 TEST(VxlanSourcePort, StaysInRange) {
   EXPECT_EQ(vxlan_source_port(0, 49152, 65535), 49152);
   EXPECT_EQ(vxlan_source_port(0xffffffffu, 49152, 65535), 65535);
