@@ -241,6 +241,10 @@ class Fdb {
   size_t memory_bytes() const;                // slots + per-network arrays
   size_t entries_in(uint32_t network) const;  // live entries of one network
   FdbTotals totals() const;                   // counters.fdb of `show counters`
+  // Bumped after every change a lookup can see (each change_listener call): a
+  // worker's caches of lookups (the router's hop cache) stay valid while it is
+  // unchanged.
+  uint64_t version() const { return version_.load(std::memory_order_acquire); }
 
   // Key word: MAC in bits 0..47, network bits 0..15 in 48..63 (network bits
   // 16..23 sit in Slot::net_hi). Zero means an empty slot, so a zero MAC is never
@@ -327,7 +331,9 @@ class Fdb {
     std::atomic<uint64_t> learned{0}, moves{0}, mac_limit_exceeded{0}, dup_frozen{0}, aged{0};
   } stats_;
   ChangeListener on_change_;
-  void changed(uint32_t network, uint64_t mac) const {
+  std::atomic<uint64_t> version_{0};
+  void changed(uint32_t network, uint64_t mac) {
+    version_.store(version_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
     if (on_change_) on_change_(network, mac);
   }
 };

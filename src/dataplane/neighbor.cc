@@ -87,6 +87,7 @@ bool NeighborTable::set(const NeighborKey& k, MacAddress mac, NeighborOrigin ori
     if (old == v) return false;
     s->value.store(v, std::memory_order_relaxed);
     if (!live) ++live_;
+    changed();
     return true;
   }
   Table* t = table_.load(std::memory_order_relaxed);
@@ -104,6 +105,7 @@ bool NeighborTable::set(const NeighborKey& k, MacAddress mac, NeighborOrigin ori
     s.used.store(1, std::memory_order_release);  // key and value visible first
     ++t->used;
     ++live_;
+    changed();
     return true;
   }
 }
@@ -115,6 +117,7 @@ bool NeighborTable::remove(const NeighborKey& k) {
   if (!(v & kLive)) return false;
   s->value.store(v & ~kLive, std::memory_order_relaxed);
   --live_;
+  changed();
   return true;
 }
 
@@ -139,6 +142,7 @@ size_t NeighborTable::flush_network(uint32_t network) {
     --live_;
     ++n;
   }
+  if (n) changed();
   return n;
 }
 

@@ -145,12 +145,17 @@ class NeighborTable {
         ++n;
       }
     }
+    if (n) changed();
     return n;
   }
   // Removes every binding of a network (the network was removed).
   size_t flush_network(uint32_t network);
   std::vector<NeighborView> entries() const;
   size_t size() const { return live_; }
+  // Bumped after every change a lookup can see (a binding added, changed or
+  // gone): a worker's caches of lookups (the router's hop cache) stay valid
+  // while it is unchanged.
+  uint64_t version() const { return version_.load(std::memory_order_acquire); }
 
  private:
   static constexpr uint64_t kMacMask = (1ull << 48) - 1;
@@ -171,8 +176,13 @@ class NeighborTable {
   Slot* find(const NeighborKey& k) const;
   void grow();
 
+  void changed() {
+    version_.store(version_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+  }
+
   std::atomic<Table*> table_;
   size_t live_ = 0;
+  std::atomic<uint64_t> version_{0};
 };
 
 }  // namespace vgw::dataplane

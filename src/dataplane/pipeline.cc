@@ -154,7 +154,8 @@ Pipeline::Pipeline(Dataplane& dp, WorkerContext& ctx, PacketPool& pool,
       tx_(ports.size()) {}
 
 void Pipeline::begin(const Snapshot* snap, uint32_t now) {
-  if (snap != snap_) {
+  const bool snap_changed = snap != snap_;
+  if (snap_changed) {
     snap_ = snap;
     last_vni_ = kNone;
     last_vni_net_ = kNone;
@@ -175,12 +176,19 @@ void Pipeline::begin(const Snapshot* snap, uint32_t now) {
   now_ = now;
   last_learn_key_ = 0;
   last_learn_loc_ = 0;
-  ++router_.batch;  // the router's next-hop cache is per batch (router.h)
-  rt_ = dp_.router().current();
+  // The router's next-hop cache stays while what it was filled from is
+  // unchanged (router.h); the versions are read before the tables.
+  const RouterPlane& rp = dp_.router();
+  const uint64_t rv = rp.version(), fv = fdb_->version(), nv = rp.neighbors().version();
+  if (rv != router_.cache_router_version || fv != router_.cache_fdb_version ||
+      nv != router_.cache_neighbor_version || snap_changed) {
+    for (RouterWorker::HopCache& hc : router_.hop_cache) hc.hop = nullptr;
+    router_.cache_router_version = rv;
+    router_.cache_fdb_version = fv;
+    router_.cache_neighbor_version = nv;
+  }
+  rt_ = rp.current();
   fast_in_net_ = kNone;
-  // Emptied rather than only aged by the batch number: route_v4_fast then
-  // needs no batch compare.
-  for (RouterWorker::HopCache& hc : router_.hop_cache) hc.hop = nullptr;
   if (router_.n_parked) [[unlikely]]
     router_service();  // packets waiting for ARP/ND (router.cc)
 }
@@ -347,11 +355,16 @@ void Pipeline::to_encap_cold(Packet* p, uint32_t remote) {
 
 template <bool kTraced>
 inline void Pipeline::to_encap(Packet* p, uint32_t ri) {
-  to_encap<kTraced>(p, ri, encap_flow_hash(p->data(), p->size()));
+  encap_v4<kTraced, false>(p, ri, 0);
 }
 
 template <bool kTraced>
 inline void Pipeline::to_encap(Packet* p, uint32_t ri, uint32_t flow_hash) {
+  encap_v4<kTraced, true>(p, ri, flow_hash);
+}
+
+template <bool kTraced, bool kHashGiven>
+inline void Pipeline::encap_v4(Packet* p, uint32_t ri, uint32_t flow_hash) {
   const uint64_t key = uint64_t{ri} << 32 | p->meta.network;
   if (key != enc_.key) [[unlikely]] {
     if (!encap_select(p, ri, key)) return;
@@ -368,6 +381,7 @@ inline void Pipeline::to_encap(Packet* p, uint32_t ri, uint32_t flow_hash) {
     drop(p, Drop::mtu_exceeded);
     return;
   }
+  if constexpr (!kHashGiven) flow_hash = encap_flow_hash(p->data(), inner_len);
   const uint16_t sport =
       static_cast<uint16_t>(enc_.sport_min + ((uint64_t{flow_hash} * enc_.sport_span) >> 32));
   uint8_t* o = p->prepend(kOuter);
@@ -422,11 +436,11 @@ template <bool kTraced>
 inline bool Pipeline::route_v4_fast(Packet* p) {
   if constexpr (__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__) {
     using packet::detail::load_u32;
-    const RouterTable* const rt = rt_;
+    const RouterTable* const rt = rt_;  // not null: the callers' condition
     const uint32_t len = p->size();
     uint8_t* const d = p->data();
     // IPv4 without options, TTL above 1, every length and the checksum right.
-    if (!rt || len < 14 + 20 || (load_u32(d + 12) & 0x00ffffffu) != 0x00450008u) return false;
+    if (len < 14 + 20 || (load_u32(d + 12) & 0x00ffffffu) != 0x00450008u) return false;
     uint8_t* const ip = d + 14;
     const uint32_t total = load_be16(ip + 2);
     if (total < 20 || 14 + total > len || ip[8] <= 1 || !ipv4_20_checksum_ok(ip)) return false;
@@ -650,7 +664,7 @@ void Pipeline::local_ingress_batch(uint32_t port, std::span<Packet*> pkts) {
     uint32_t out_att = snap->attachment(loc.port(), loc.vlan());
     if (out_att == kNone || snap->attachment_state(out_att).network != net) [[unlikely]] {
       if (loc == kRouterLocation) {
-        if (!route_v4_fast(p)) route(p);
+        if (!rt_ || !route_v4_fast(p)) route(p);
         continue;
       }
       flood_local(p, net, att, false);
@@ -950,7 +964,7 @@ void Pipeline::underlay_ingress_batch(std::span<Packet*> pkts) {
     if (const uint64_t key = uint64_t{loc.raw} << 32 | net; key != ok_key) {
       // A router MAC (kRouterLocation, no attachment has it) goes to the router.
       if (loc == kRouterLocation) {
-        if (!route_v4_fast(p)) route(p);
+        if (!rt_ || !route_v4_fast(p)) route(p);
         continue;
       }
       uint32_t out_att = snap->attachment(loc.port(), loc.vlan());

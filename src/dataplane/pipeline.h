@@ -149,6 +149,10 @@ class Pipeline {
   // The same with the frame's packet::flow_hash, which the caller has.
   template <bool kTraced = true>
   [[gnu::always_inline]] inline void to_encap(Packet* p, uint32_t remote, uint32_t flow_hash);
+  // Both: the IPv4 path (others leave it in encap_select), the flow hash
+  // computed only once the frame is known to be encapsulated.
+  template <bool kTraced, bool kHashGiven>
+  [[gnu::always_inline]] inline void encap_v4(Packet* p, uint32_t remote, uint32_t flow_hash);
   // to_encap for the router's slower paths (out of line).
   [[gnu::noinline]] void to_encap_cold(Packet* p, uint32_t remote);
   // Checks the (remote, network) pair of `key` and makes it enc_'s; false: p
@@ -167,8 +171,9 @@ class Pipeline {
   // A frame to a router interface MAC of its network (p->meta.network).
   [[gnu::noinline]] void route(Packet* p);
   // The same for the frame routed almost always (IPv4 without options, TTL > 1,
-  // next hop in this batch's hop cache, fits the egress MTU), rewritten from the
-  // cache entry alone; false, with the frame untouched, for anything else.
+  // next hop in the hop cache, fits the egress MTU), rewritten from the cache
+  // entry alone; false, with the frame untouched, for anything else. Only with
+  // a router table (rt_ not null).
   template <bool kTraced = true>
   [[gnu::always_inline]] inline bool route_v4_fast(Packet* p);
   uint64_t router_mac_of(uint32_t network) const;

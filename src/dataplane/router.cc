@@ -355,7 +355,7 @@ void Pipeline::route_v4(Packet* p, const RouterTable& rt, const RouterInterfaceS
   RouterWorker::HopCache& hc =
       router_.hop_cache[(reinterpret_cast<uintptr_t>(hop) >> 3 ^ cache_dst) &
                         (RouterWorker::kHopCacheSize - 1)];
-  if (hc.hop == hop && hc.dst == cache_dst && hc.batch == router_.batch) {
+  if (hc.hop == hop && hc.dst == cache_dst) {
     p->meta.network = out_net;
     c_.routed.inc();
     if (p->meta.flags & PacketMeta::kTrace) [[unlikely]]
@@ -384,7 +384,7 @@ void Pipeline::route_v4(Packet* p, const RouterTable& rt, const RouterInterfaceS
           uint32_t att = snap_->attachment(loc.port(), loc.vlan());
           return att != kNone && snap_->attachment_state(att).network == out_net;
         }())) {
-      hc = RouterWorker::HopCache{hop, cache_dst, router_.batch, *m, loc.raw, out_net, out->mtu};
+      hc = RouterWorker::HopCache{hop, cache_dst, *m, loc.raw, out_net, out->mtu};
       store_mac(hc.eth, *m);
       store_mac(hc.eth + 6, out->mac);
     }

@@ -45,16 +45,16 @@ struct RouterWorker {
   std::array<Parked, kParkCapacity> parked{};
   uint32_t n_parked = 0;
 
-  // Per-batch next-hop cache (the router's "last tunnel"): route -> neighbour
-  // MAC and FDB location, so a run of packets to the same next hop skips the
-  // neighbour and FDB lookups. Valid for one batch only (begin() bumps batch):
-  // tables change between batches, and RCU keeps the old ones alive within one.
-  // It also holds what is constant per egress network (VPP's adjacency), so the
-  // fast path (Pipeline::route_v4_fast) rewrites a packet from the entry alone.
-  struct HopCache {
+  // Next-hop cache (the router's "last tunnel"): route -> neighbour MAC and
+  // FDB location, so a run of packets to the same next hop skips the neighbour
+  // and FDB lookups. It also holds what is constant per egress network (VPP's
+  // adjacency), so the fast path (Pipeline::route_v4_fast) rewrites a packet
+  // from the entry alone. Kept across batches while nothing it was filled from
+  // changed: begin() empties it when the router table, the FDB, the neighbour
+  // table (their versions) or the snapshot changed.
+  struct alignas(64) HopCache {  // a power of two: the index is a shift
     const void* hop = nullptr;
     uint32_t dst = 0;  // destination for a connected route, 0 for a gateway
-    uint32_t batch = 0;
     uint64_t mac = 0;
     uint32_t location = 0;  // Location::raw: remote, or a local port of the egress network
     uint32_t out_network = 0;
@@ -63,7 +63,8 @@ struct RouterWorker {
   };
   static constexpr uint32_t kHopCacheSize = 8;
   std::array<HopCache, kHopCacheSize> hop_cache{};
-  uint32_t batch = 1;
+  // The versions the cache was filled under (router table, FDB, neighbours).
+  uint64_t cache_router_version = ~0ull, cache_fdb_version = ~0ull, cache_neighbor_version = ~0ull;
 
   // ICMP errors: a token bucket refilled every second (icmp_ratelimit-like:
   // kIcmpPerSecond per worker, bursts up to that).

@@ -161,6 +161,7 @@ RouterPlane::~RouterPlane() = default;
 
 void RouterPlane::publish(std::shared_ptr<const RouterTable> t) {
   current_.store(t.get(), std::memory_order_release);
+  version_.store(version_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
   rcu::synchronize();
   table_ = std::move(t);
 }

@@ -107,6 +107,11 @@ class RouterPlane {
   // Workers: the published table (nullptr when no router is configured yet).
   const RouterTable* current() const { return current_.load(std::memory_order_acquire); }
   const NeighborTable& neighbors() const { return neighbors_; }
+  // Bumped after each publish. Read before current(), it names the table a
+  // worker then sees (or an older one: a cache tagged with it is emptied at
+  // the next change, never kept past one); unlike the table's address, it is
+  // never reused.
+  uint64_t version() const { return version_.load(std::memory_order_acquire); }
 
   // ---- Control thread ----
 
@@ -148,6 +153,7 @@ class RouterPlane {
   void publish(std::shared_ptr<const RouterTable> t);
 
   std::atomic<const RouterTable*> current_{nullptr};
+  std::atomic<uint64_t> version_{0};
   std::shared_ptr<const RouterTable> table_;
   std::vector<fib::Fib> ribs_;
   NeighborTable neighbors_;

@@ -123,6 +123,42 @@ TEST(RouterTest, RoutesBetweenTwoLocalNetworks) {
   EXPECT_EQ(h.dp.read_counters().router.routed, 1u);
 }
 
+// The next-hop cache outlives a batch, and a change of anything it holds
+// (the neighbour's MAC, the MAC's FDB location, the router table) shows in the
+// very next batch.
+TEST(RouterTest, NextHopCacheFollowsNeighbourFdbAndRouterChanges) {
+  RouterHarness h;
+  h.host_in_db("10.0.2.4", kH4);
+  h.send_local(0, to_gateway("10.0.2.4"));
+  h.send_local(0, to_gateway("10.0.2.4"));  // a later batch: from the cache
+  ASSERT_EQ(h.out(2), (std::vector<Bytes>{routed("10.0.2.4", kH4), routed("10.0.2.4", kH4)}));
+  // The neighbour moves to another MAC (behind the same port).
+  const MacAddress kH5 = mac("00:00:00:00:05:05");
+  ASSERT_TRUE(h.dp.neighbor_add("db", ip("10.0.2.4"), kH5, "static"));
+  ASSERT_TRUE(h.dp.fdb().add_static(h.net("db"), kH5, Location::local(2, 0)));
+  h.send_local(0, to_gateway("10.0.2.4"));
+  ASSERT_EQ(h.out(2), std::vector<Bytes>{routed("10.0.2.4", kH5)});
+  // Its MAC moves behind a remote VTEP: encapsulated from the next batch on.
+  ASSERT_TRUE(h.dp.fdb().add_static(h.net("db"), kH5, Location::remote(h.remote("192.168.1.1"))));
+  h.send_local(0, to_gateway("10.0.2.4"));
+  EXPECT_TRUE(h.out(2).empty());
+  auto out = h.out_underlay();
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0], expected_encap(routed("10.0.2.4", kH5), 200, "192.168.1.1", 0));
+  // A new router table (the db interface's MAC changes): the new source MAC.
+  config::Config c = router_config();
+  const MacAddress kDbGw2 = mac("02:00:00:00:aa:22");
+  c.routers[0].interfaces[1].mac = kDbGw2;
+  c.routers[0].interfaces[3].mac = kDbGw2;
+  ASSERT_TRUE(h.dp.apply(c, resolving_underlay()));
+  ASSERT_TRUE(h.dp.fdb().add_static(h.net("db"), kH5, Location::local(2, 0)));
+  h.send_local(0, to_gateway("10.0.2.4"));
+  Bytes want = routed("10.0.2.4", kH5);
+  std::memcpy(want.data() + 6, kDbGw2.b.data(), 6);
+  EXPECT_EQ(h.out(2), std::vector<Bytes>{want});
+  EXPECT_EQ(h.dp.read_counters().router.routed, 5u);
+}
+
 TEST(RouterTest, RoutesIntoAVniBehindARemoteVtep) {
   RouterHarness h;
   h.host_in_db("10.0.2.4", kH4, Location::remote(h.remote("192.168.1.1")));
