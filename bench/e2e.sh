@@ -10,6 +10,9 @@
 #   vgw      vgwd, attachment and underlay on AF_PACKET (`io: packet`)
 #   vgw-xdp  vgwd, attachment `io: xdp` and underlay `io: xdp` (AF_XDP; skipped if it
 #            cannot attach)
+#   vgw-tap  vgwd, attachment on AF_PACKET, underlay `io: tap`: u2 and vgwd's TAP in a
+#            bridge ub that holds the address (runs of a TCP flow leave as tunnelled
+#            TSO frames, which the kernel VTEP decapsulates whole)
 #   ovs      Open vSwitch userspace datapath, only when ovs-vswitchd is installed
 # Figures per row, each the median of RUNS:
 #   pps_h1h2 / pps_h2h1  64-byte frames (60 + FCS) delivered at the sink: trafgen
@@ -25,7 +28,7 @@
 # the ratio vgw/kernel and one `RESULT row=.. metric=.. value=..` line per figure.
 #
 #   sudo bench/e2e.sh [BUILD_DIR=build]
-#   env: RUNS=3 WARMUP=1 WINDOW=3 TCP_SECONDS=3 ROWS="kernel vgw vgw-xdp ovs"
+#   env: RUNS=3 WARMUP=1 WINDOW=3 TCP_SECONDS=3 ROWS="kernel vgw vgw-xdp vgw-tap ovs"
 #        GW_NICE=0 (e.g. -10 on a machine busy with other work: the kernel's softirq
 #        work is not shared out by the scheduler, a user-space gateway is)
 # Needs root, netsniff-ng (trafgen), iperf3. Removes everything it made, also on
@@ -37,7 +40,7 @@ RUNS=${RUNS:-3}
 WARMUP=${WARMUP:-1}
 WINDOW=${WINDOW:-3}
 TCP_SECONDS=${TCP_SECONDS:-3}
-ROWS=${ROWS:-"kernel vgw vgw-xdp ovs"}
+ROWS=${ROWS:-"kernel vgw vgw-xdp vgw-tap ovs"}
 GW_NICE=${GW_NICE:-0}
 VGWD=$BUILD/src/daemon/vgwd
 VGWCTL=$BUILD/src/cli/vgwctl
@@ -226,8 +229,10 @@ row_kernel() {
   ip -n "${T}gw" link del br0
 }
 
+# row_vgw ROW IO [UNDERLAY_IO UNDERLAY_IF]: attachment p1 on IO, the underlay on
+# UNDERLAY_IO (default IO) through UNDERLAY_IF (default u2).
 row_vgw() {
-  local row=$1 io=$2 cfg=$WORK/$1.yaml
+  local row=$1 io=$2 uio=${3:-$2} uif=${4:-u2} cfg=$WORK/$1.yaml
   rm -rf "$WORK/state-$row"
   cat >"$cfg" <<EOF
 node:
@@ -240,8 +245,8 @@ ports:
   - name: p1
     io: $io
 underlay:
-  interface: u2
-  io: $io
+  interface: $uif
+  io: $uio
 vtep:
   source: $GW_IP
 tenants:
@@ -290,6 +295,33 @@ print('# $row drops: ' + (', '.join('%s %d' % (x['reason'], x['count']) for x in
   GW_PID=
 }
 
+# The underlay bridge of the tap row, as an operator plumbs it: u2 and the TAP
+# vgwtap (made persistent beforehand, as for a VM's vNIC, so vgwd finds its MTU at
+# start and the membership survives restarts) in ub, which takes over u2's address
+# (the kernel keeps it; vgwd receives there as in packet mode). Learning is off on
+# the TAP: frames from vgwd carry ub's MAC as their source.
+row_vgw_tap() {
+  ip -n "${T}gw" link add ub type bridge mcast_snooping 0
+  ip -n "${T}gw" addr del "$GW_IP/24" dev u2
+  ip -n "${T}gw" link set u2 master ub
+  ip -n "${T}gw" addr add "$GW_IP/24" dev ub
+  ip -n "${T}gw" tuntap add dev vgwtap mode tap multi_queue vnet_hdr
+  ip -n "${T}gw" link set vgwtap mtu 1600 master ub up
+  bridge -n "${T}gw" link set dev vgwtap learning off
+  ip -n "${T}gw" link set ub up
+  ip -n "${T}kv" neigh flush dev u1
+  row_vgw vgw-tap packet tap vgwtap
+  # Frames vgwd wrote into the TAP (a tunnelled super-frame counts once) against the
+  # packets its underlay port sent (printed above).
+  log "vgw-tap vgwtap frames written $(ns gw cat /sys/class/net/vgwtap/statistics/rx_packets)" \
+    "bytes $(ns gw cat /sys/class/net/vgwtap/statistics/rx_bytes)," \
+    "frames the bridge handed it $(ns gw cat /sys/class/net/vgwtap/statistics/tx_packets)"
+  ip -n "${T}gw" link del vgwtap
+  ip -n "${T}gw" link del ub
+  ip -n "${T}gw" addr add "$GW_IP/24" dev u2
+  ip -n "${T}kv" neigh flush dev u1
+}
+
 row_ovs() {
   command -v ovs-vswitchd >/dev/null && command -v ovsdb-server >/dev/null || {
     log "ovs: ovs-vswitchd not installed; row skipped"
@@ -322,6 +354,7 @@ for row in $ROWS; do
     kernel) row_kernel ;;
     vgw) row_vgw vgw packet ;;
     vgw-xdp) row_vgw vgw-xdp xdp ;;
+    vgw-tap) row_vgw_tap ;;
     ovs) row_ovs ;;
     *) log "unknown row $row" ;;
   esac
@@ -331,13 +364,13 @@ done
 METRICS="pps_h1h2 pps_h2h1 tcp_h1h2 tcp_h2h1 cpu softirq rtt_ms"
 printf '%-8s %12s %12s %10s %10s %8s %8s %8s\n' row "pps h1->h2" "pps h2->h1" "tcp h1->h2" \
   "tcp h2->h1" "cpu" softirq "rtt ms"
-for row in kernel vgw vgw-xdp ovs; do
+for row in kernel vgw vgw-xdp vgw-tap ovs; do
   [ -n "${FIG[$row,pps_h1h2]:-}" ] || continue
   printf '%-8s %12s %12s %10s %10s %8s %8s %8s\n' "$row" "${FIG[$row,pps_h1h2]}" \
     "${FIG[$row,pps_h2h1]}" "${FIG[$row,tcp_h1h2]}G" "${FIG[$row,tcp_h2h1]}G" \
     "${FIG[$row,cpu]}" "${FIG[$row,softirq]}" "${FIG[$row,rtt_ms]}"
 done
-for row in vgw vgw-xdp ovs; do
+for row in vgw vgw-xdp vgw-tap ovs; do
   [ -n "${FIG[$row,pps_h1h2]:-}" ] && [ -n "${FIG[kernel,pps_h1h2]:-}" ] || continue
   line="ratio $row/kernel:"
   for m in pps_h1h2 pps_h2h1 tcp_h1h2 tcp_h2h1; do
@@ -346,7 +379,7 @@ a,b=map(float,sys.argv[1:]); print('%.2fx' % (a/b) if b > 0 else 'nan')" "${FIG[
   done
   echo "$line"
 done
-for row in kernel vgw vgw-xdp ovs; do
+for row in kernel vgw vgw-xdp vgw-tap ovs; do
   [ -n "${FIG[$row,pps_h1h2]:-}" ] || continue
   for m in $METRICS; do
     echo "RESULT row=$row metric=$m value=${FIG[$row,$m]}"

@@ -36,7 +36,7 @@ struct Port {
   bool operator==(const Port&) const = default;
 };
 
-enum class UnderlayIo { kPacket, kSocket, kXdp };
+enum class UnderlayIo { kPacket, kSocket, kXdp, kTap };
 
 struct Underlay {
   std::string interface;  // the kernel keeps its address

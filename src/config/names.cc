@@ -32,6 +32,8 @@ std::string_view to_string(UnderlayIo io) {
       return "socket";
     case UnderlayIo::kXdp:
       return "xdp";
+    case UnderlayIo::kTap:
+      return "tap";
   }
   return "?";
 }
@@ -40,6 +42,7 @@ std::optional<UnderlayIo> parse_underlay_io(std::string_view s) {
   if (s == "packet") return UnderlayIo::kPacket;
   if (s == "socket") return UnderlayIo::kSocket;
   if (s == "xdp") return UnderlayIo::kXdp;
+  if (s == "tap") return UnderlayIo::kTap;
   return std::nullopt;
 }
 

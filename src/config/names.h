@@ -13,7 +13,7 @@ namespace vgw::config {
 std::string_view to_string(FloodMode m);
 std::optional<FloodMode> parse_flood_mode(std::string_view s);
 
-// "packet" | "socket" | "xdp"
+// "packet" | "socket" | "xdp" | "tap"
 std::string_view to_string(UnderlayIo io);
 std::optional<UnderlayIo> parse_underlay_io(std::string_view s);
 

@@ -281,7 +281,7 @@ void read_underlay(const YAML::Node& n, Underlay& u) {
   if (o.has("io")) {
     std::string s = text(o.get("io"), o.path("io"));
     auto io = parse_underlay_io(s);
-    if (!io) fail(o.path("io"), quoted(s) + " is not one of xdp, packet, socket");
+    if (!io) fail(o.path("io"), quoted(s) + " is not one of xdp, packet, socket, tap");
     u.io = *io;
   }
   if (o.has("mtu")) u.mtu = static_cast<uint32_t>(number(o.get("mtu"), o.path("mtu"), 0, 65535));

@@ -8,6 +8,7 @@
 #include "io/af_packet_port.h"
 #include "io/af_xdp_port.h"
 #include "io/memory_port.h"
+#include "io/tap_port.h"
 #include "io/udp_socket_port.h"
 
 namespace vgw::daemon {
@@ -97,6 +98,25 @@ Result<std::unique_ptr<Port>> SystemPortFactory::open_underlay(const config::Und
       if (worker == 0) o.warn = [](const std::string& m) { spdlog::warn("underlay: {}", m); };
       auto p = io::UdpSocketPort::open(o);
       if (!p) return make_error(fmt::format("underlay: {}", p.error().message));
+      return std::unique_ptr<Port>(std::move(*p));
+    }
+    case config::UnderlayIo::kTap: {
+      // Sends through the TAP (underlay.interface, bridged with the uplink by the
+      // operator); receives like packet mode on the interface that holds the VTEP
+      // address, so the kernel's copy of VXLAN is held off the same way.
+      if (auto st = hold_guard(vtep); !st) return st.error();
+      io::TapOptions o;
+      o.name = underlay.interface;
+      o.vtep = vtep.source;
+      o.udp_port = vtep.udp_port;
+      o.mtu = underlay.mtu;
+      auto p = io::TapPort::open(o);
+      if (!p) return make_error(fmt::format("underlay: {}", p.error().message));
+      if (worker == 0 && !(*p)->tunnel_gso())
+        spdlog::warn(
+            "underlay: tap {}: this kernel takes no tunnelled TSO frames "
+            "(TUN_F_UDP_TUNNEL_GSO, Linux 6.16+): frames go one by one",
+            underlay.interface);
       return std::unique_ptr<Port>(std::move(*p));
     }
     case config::UnderlayIo::kPacket:

@@ -2,7 +2,8 @@
 // socket per worker per interface) or AF_XDP (`io: xdp`, one socket per worker on
 // receive queue = worker), the underlay on AF_PACKET with a VXLAN port guard
 // (`packet` mode), on AF_XDP behind the VXLAN-only XDP program (`xdp` mode, the
-// guard kept too) or on UDP sockets (`socket` mode). Ports with `io: memory`
+// guard kept too), on UDP sockets (`socket` mode) or, in `tap` mode, sending
+// through a TAP bridged with the uplink and receiving as in packet mode. Ports with `io: memory`
 // get an in-memory port that never receives (a process-level test without
 // interfaces).
 #pragma once

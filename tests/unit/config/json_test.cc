@@ -65,7 +65,8 @@ TEST(Names, UnderlayIo) {
   EXPECT_EQ(to_string(UnderlayIo::kXdp), "xdp");
   EXPECT_EQ(to_string(UnderlayIo::kPacket), "packet");
   EXPECT_EQ(to_string(UnderlayIo::kSocket), "socket");
-  for (auto m : {UnderlayIo::kXdp, UnderlayIo::kPacket, UnderlayIo::kSocket})
+  EXPECT_EQ(to_string(UnderlayIo::kTap), "tap");
+  for (auto m : {UnderlayIo::kXdp, UnderlayIo::kPacket, UnderlayIo::kSocket, UnderlayIo::kTap})
     EXPECT_EQ(parse_underlay_io(to_string(m)), m);
   EXPECT_FALSE(parse_underlay_io("dpdk"));
 }

@@ -223,7 +223,7 @@ TEST(ParseYamlRejects, BadEnumValues) {
   EXPECT_EQ(error_of(std::string(kWeb) + "    flood: broadcast\n"),
             "networks[web].flood: \"broadcast\" is not one of head-end, multicast, evpn, none");
   EXPECT_EQ(error_of("underlay:\n  io: dpdk\n"),
-            "underlay.io: \"dpdk\" is not one of xdp, packet, socket");
+            "underlay.io: \"dpdk\" is not one of xdp, packet, socket, tap");
   EXPECT_EQ(error_of("ports:\n  - {name: p1, io: tap}\n"),
             "ports[p1].io: \"tap\" is not one of packet, xdp, memory");
 }
