@@ -300,6 +300,19 @@ inline void Pipeline::to_port(Packet* p, uint32_t port, uint16_t vlan, Tally& tx
   if (q.n == kBatchSize) send_port(port);
 }
 
+template <bool kTraced>
+inline void Pipeline::to_underlay(Packet* p, uint32_t inner_len) {
+  ++encap_tx_.packets;
+  encap_tx_.bytes += inner_len;
+  if (traced<kTraced>(p)) [[unlikely]]
+    trace(p, Stage::kEncap, Decision::kToUnderlay);
+  TxQueue& q = underlay_tx_;
+  q.pkts[q.n++] = p;
+  q.bytes += p->size();
+  if (q.n == kBatchSize) [[unlikely]]
+    send_underlay();
+}
+
 bool Pipeline::encap_select(Packet* p, uint32_t ri, uint64_t key) {
   if (!snap_) [[unlikely]] {
     drop(p, Drop::underlay_unresolved);
@@ -335,18 +348,6 @@ bool Pipeline::encap_select(Packet* p, uint32_t ri, uint64_t key) {
   enc_.remote = &r;
   enc_.vni_word = to_be32(vni << 8);
   return true;
-}
-
-void Pipeline::to_underlay(Packet* p, uint32_t inner_len) {
-  ++encap_tx_.packets;
-  encap_tx_.bytes += inner_len;
-  if (p->meta.flags & PacketMeta::kTrace) [[unlikely]]
-    trace(p, Stage::kEncap, Decision::kToUnderlay);
-  TxQueue& q = underlay_tx_;
-  q.pkts[q.n++] = p;
-  q.bytes += p->size();
-  if (q.n == kBatchSize) [[unlikely]]
-    send_underlay();
 }
 
 void Pipeline::to_encap_cold(Packet* p, uint32_t remote) {
@@ -399,15 +400,7 @@ inline void Pipeline::encap_v4(Packet* p, uint32_t ri, uint32_t flow_hash) {
   store_be16(o + 38, static_cast<uint16_t>(udp_len));
   std::memcpy(o + 46, &enc_.vni_word, 4);
   p->meta.csum_start += kOuter;  // kCsumPartial: the outer UDP checksum is zero
-  ++encap_tx_.packets;
-  encap_tx_.bytes += inner_len;
-  if (traced<kTraced>(p)) [[unlikely]]
-    trace(p, Stage::kEncap, Decision::kToUnderlay);
-  TxQueue& q = underlay_tx_;
-  q.pkts[q.n++] = p;
-  q.bytes += p->size();
-  if (q.n == kBatchSize) [[unlikely]]
-    send_underlay();
+  to_underlay<kTraced>(p, inner_len);
 }
 
 // The router's output to a local attachment: to_port (inline here) behind a

@@ -159,7 +159,8 @@ class Pipeline {
   // was consumed (dropped, or encapsulated towards an IPv6 remote).
   [[gnu::noinline]] bool encap_select(Packet* p, uint32_t remote, uint64_t key);
   // An encapsulated frame (inner_len: its inner frame's length) -> underlay TX.
-  void to_underlay(Packet* p, uint32_t inner_len);
+  template <bool kTraced = true>
+  [[gnu::always_inline]] inline void to_underlay(Packet* p, uint32_t inner_len);
   void flood_local(Packet* p, uint32_t network, uint32_t in_attachment, bool from_overlay);
   void learn(uint32_t network, uint64_t mac, Location loc, const IpAddress* unknown_source);
   void send_port(uint32_t port);
