@@ -4,7 +4,10 @@
 // kBatchSize for WARMUP + SECONDS seconds, and prints the packets received per
 // second over the last SECONDS. Run it where something blasts frames at the
 // interface (bench/io_drain.sh does both in namespaces, against trafgen).
-//   vgw_io_drain xdp|xdp-generic|packet IFNAME [SECONDS=5] [WARMUP=1]
+// packet-fanout is packet in a PACKET_FANOUT_HASH group of one, as vgwd opens
+// AF_PACKET ports: the group hashes every frame on the sender's CPU.
+//   vgw_io_drain xdp|xdp-generic|packet|packet-fanout IFNAME [SECONDS=5] [WARMUP=1]
+#include <net/if.h>
 #include <poll.h>
 
 #include <array>
@@ -22,7 +25,8 @@ using Clock = std::chrono::steady_clock;
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: %s xdp|xdp-generic|packet IFNAME [SECONDS=5] [WARMUP=1]\n",
+    std::fprintf(stderr,
+                 "usage: %s xdp|xdp-generic|packet|packet-fanout IFNAME [SECONDS=5] [WARMUP=1]\n",
                  argv[0]);
     return 2;
   }
@@ -56,9 +60,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "af_xdp: %s XDP, %s\n", program->native() ? "native" : "generic",
                  (*p)->zero_copy() ? "zero-copy" : "copy");
     port = std::move(*p);
-  } else if (mode == "packet") {
+  } else if (mode == "packet" || mode == "packet-fanout") {
     io::AfPacketOptions o;
     o.ifname = ifname;
+    if (mode == "packet-fanout")
+      o.fanout_group = io::fanout_group_for(static_cast<int>(if_nametoindex(ifname.c_str())));
     auto p = io::AfPacketPort::open(o);
     if (!p) {
       std::fprintf(stderr, "%s\n", p.error().message.c_str());
@@ -66,7 +72,7 @@ int main(int argc, char** argv) {
     }
     port = std::move(*p);
   } else {
-    std::fprintf(stderr, "mode must be xdp, xdp-generic or packet\n");
+    std::fprintf(stderr, "mode must be xdp, xdp-generic, packet or packet-fanout\n");
     return 2;
   }
 

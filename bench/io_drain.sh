@@ -1,8 +1,10 @@
 #!/bin/sh
 # Drain rate of one worker per receive backend, in the same run (a figure, not a
 # test): trafgen blasts 64-byte frames (60 + FCS) into a veth from namespace B,
-# bench/io_drain.cc drains the other end in namespace A with AF_PACKET, then AF_XDP
-# with native then generic XDP, for SECONDS each, and the received pps of each is printed with the offered rate.
+# bench/io_drain.cc drains the other end in namespace A with AF_PACKET (alone, then
+# in a fanout group as vgwd opens it), then AF_XDP with native then generic XDP
+# (MODES= picks), for SECONDS each, and the received pps of each is printed with
+# the offered rate.
 # trafgen runs on CPU0 and the drain on CPU1. Needs root and netsniff-ng.
 # On a veth the kernel's receive work (AF_PACKET ring copy, or veth's XDP path and
 # the copy into the UMEM) runs on the sender's CPU, so the offered rate is part of
@@ -43,7 +45,7 @@ CFG
 
 tx_packets() { ip netns exec "$NB" cat "/sys/class/net/$IB/statistics/tx_packets"; }
 
-for mode in packet xdp xdp-generic; do
+for mode in ${MODES:-packet packet-fanout xdp xdp-generic}; do
   # timeout signals trafgen's whole process group (trafgen forks its sender).
   ip netns exec "$NB" timeout -s INT $((SECONDS_ + 4)) taskset -c 0 \
     trafgen -P 1 -C --dev "$IB" --conf "$CFG" >/dev/null 2>&1 &

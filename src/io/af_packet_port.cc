@@ -180,11 +180,19 @@ Result<std::unique_ptr<AfPacketPort>> AfPacketPort::open(const AfPacketOptions& 
   p->vxlan_port_ = o.vxlan_port;
   p->udp_gso_ = o.udp_gso;
 
+  if (o.vnet_hdr) p->vnet_hdr_ = setopt(fd, SOL_PACKET, PACKET_VNET_HDR, 1) == 0;
+  if (!o.receive) {  // send-only: protocol 0 registers no receive hook
+    sockaddr_ll sll{};
+    sll.sll_family = AF_PACKET;
+    sll.sll_ifindex = p->ifindex_;
+    if (bind(fd, reinterpret_cast<sockaddr*>(&sll), sizeof sll) < 0)
+      return make_error(err_text(ifn, "bind", errno));
+    return p;
+  }
   p->blocks_ = o.rx_ring == RxRing::kBlocks;
   int version = p->blocks_ ? TPACKET_V3 : TPACKET_V2;
   if (setopt(fd, SOL_PACKET, PACKET_VERSION, version) < 0)
     return make_error(err_text(ifn, "PACKET_VERSION", errno));
-  if (o.vnet_hdr) p->vnet_hdr_ = setopt(fd, SOL_PACKET, PACKET_VNET_HDR, 1) == 0;
   if (setopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, 1) < 0)
     return make_error(err_text(ifn, "PACKET_IGNORE_OUTGOING", errno));
   if (!o.bpf.empty()) {
@@ -356,6 +364,7 @@ int AfPacketPort::take_udp_gso(std::span<const uint8_t> frame, uint32_t size, Pa
 }
 
 uint32_t AfPacketPort::receive(PacketPool& pool, std::span<Packet*> out) {
+  if (!ring_) return 0;  // send-only
   return blocks_ ? receive_blocks(pool, out) : receive_frames(pool, out);
 }
 
@@ -518,7 +527,7 @@ uint32_t AfPacketPort::send(std::span<Packet* const> pkts) {
 PortStats AfPacketPort::stats() const {
   tpacket_stats_v3 st{};
   socklen_t sl = sizeof st;
-  if (getsockopt(fd_, SOL_PACKET, PACKET_STATISTICS, &st, &sl) == 0)
+  if (ring_ && getsockopt(fd_, SOL_PACKET, PACKET_STATISTICS, &st, &sl) == 0)  // else send-only
     impl_->kernel_drops.add_shared(st.tp_drops);
   PortStats s = impl_->counters.snapshot();
   s.rx_dropped += impl_->kernel_drops.get();

@@ -62,6 +62,9 @@ struct AfPacketOptions {
   // TSO super-frame (attachments), or with udp_gso consecutive equal-size UDP
   // datagrams of one flow as one UDP GSO frame (the underlay: VXLAN of a TCP flow).
   bool udp_gso = false;
+  // false: a send-only socket (no ring, bound to no protocol, so the kernel queues
+  // nothing to it), e.g. the sender beside an AF_XDP receive queue (af_xdp_port.h).
+  bool receive = true;
 };
 
 // A fanout group id for an interface, unique per process and interface (groups are
@@ -80,7 +83,7 @@ class AfPacketPort final : public Port {
 
   uint32_t receive(PacketPool& pool, std::span<Packet*> out) override;
   uint32_t send(std::span<Packet* const> pkts) override;
-  int poll_fd() const override { return fd_; }
+  int poll_fd() const override { return ring_ ? fd_ : -1; }
   const std::string& name() const override { return name_; }
   PortStats stats() const override;
 

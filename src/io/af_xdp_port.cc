@@ -29,6 +29,7 @@
 #include <span>
 #include <vector>
 
+#include "io/af_packet_port.h"
 #include "io/port_counters.h"
 #include "packet/gso.h"
 #endif
@@ -257,7 +258,8 @@ struct AfXdpPort::Impl {
   uint32_t ring_size = 0;
   bool finish_checksums = true;
   uint16_t vxlan_port = 0;
-  std::vector<uint64_t> tx_free;  // capacity fixed at open: push/pop never allocate
+  std::vector<uint64_t> tx_free;         // capacity fixed at open: push/pop never allocate
+  std::unique_ptr<AfPacketPort> sender;  // XdpSendPath::kPacket: sends go here
   PortCounters counters;
 
   void teardown() {
@@ -339,6 +341,18 @@ Result<std::unique_ptr<AfXdpPort>> AfXdpPort::open(const AfXdpOptions& o) {
   socklen_t ol = sizeof opts;
   if (getsockopt(im.fd, SOL_XDP, XDP_OPTIONS, &opts, &ol) == 0)
     p->zero_copy_ = opts.flags & XDP_OPTIONS_ZEROCOPY;
+  if (o.send == XdpSendPath::kPacket || (o.send == XdpSendPath::kAuto && !p->zero_copy_)) {
+    AfPacketOptions ao;
+    ao.ifname = o.ifname;
+    ao.receive = false;
+    ao.vxlan_port = o.vxlan_port;
+    ao.udp_gso = o.vxlan_port != 0;
+    auto sender = AfPacketPort::open(ao);
+    if (sender)
+      im.sender = std::move(*sender);
+    else if (o.send == XdpSendPath::kPacket)  // kAuto keeps sending through AF_XDP
+      return make_error(what + ": send: " + sender.error().message);
+  }
 
   // Fill before the socket goes into the map, so the first frames find buffers.
   uint32_t idx = 0;
@@ -404,6 +418,7 @@ void AfXdpPort::reclaim_completions() {
 
 uint32_t AfXdpPort::send(std::span<Packet* const> pkts) {
   Impl& im = *impl_;
+  if (im.sender) return im.sender->send(pkts);
   reclaim_completions();
   const uint32_t room = im.frame_size - XDP_PACKET_HEADROOM;  // what a frame may carry
   // How many fit: the ring has room for every send frame, so reserving as many
@@ -452,8 +467,18 @@ int AfXdpPort::poll_fd() const {
   return impl_->fd;
 }
 
+bool AfXdpPort::sends_through_packet() const {
+  return impl_->sender != nullptr;
+}
+
 PortStats AfXdpPort::stats() const {
   PortStats s = impl_->counters.snapshot();
+  if (impl_->sender) {
+    PortStats t = impl_->sender->stats();
+    s.tx_packets += t.tx_packets;
+    s.tx_bytes += t.tx_bytes;
+    s.tx_dropped += t.tx_dropped;
+  }
   xdp_statistics st{};
   socklen_t len = sizeof st;
   if (impl_->fd >= 0 && getsockopt(impl_->fd, SOL_XDP, XDP_STATISTICS, &st, &len) == 0) {
@@ -502,6 +527,9 @@ uint32_t AfXdpPort::send(std::span<Packet* const> pkts) {
 }
 int AfXdpPort::poll_fd() const {
   return -1;
+}
+bool AfXdpPort::sends_through_packet() const {
+  return false;
 }
 PortStats AfXdpPort::stats() const {
   return {};

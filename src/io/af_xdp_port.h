@@ -20,14 +20,22 @@
 // receive() copies each frame into a Packet from the caller's pool and returns the
 // UMEM frame to the fill ring at once (the pipeline works on Packets with
 // headroom for encapsulation; a frame copy of 64..1500 bytes is cheap next to the
-// per-frame kernel work of copy mode, which is all veth offers). send() copies
-// into free send frames, then one sendto kick per batch when the ring asks for it
-// (need-wakeup); completions are reclaimed on the next send(). Checksums a packet
-// leaves to the device (PacketMeta::kCsumPartial) are finished in software before
-// sending, as AF_XDP has no offload metadata on this kernel.
+// per-frame kernel work of copy mode, which is all veth offers).
+// Sending has two paths (AfXdpOptions::send). Through AF_XDP, send() copies into
+// free send frames, then one sendto kick per batch when the ring asks for it
+// (need-wakeup); completions are reclaimed on the next send(); checksums a packet
+// leaves to the device (PacketMeta::kCsumPartial) are finished in software, as
+// AF_XDP has no offload metadata on this kernel. But in copy mode the kernel
+// builds one skb per AF_XDP frame anyway, so there (kAuto) frames go out through a
+// send-only AF_PACKET socket instead (AfPacketPort with virtio-net headers): a run
+// of one flow's VXLAN datagrams leaves as one UDP GSO frame on the underlay, a run
+// of TCP segments as one TSO frame on an attachment, and partial checksums are left
+// to the kernel. Behind a veth that is what decides the rate: the peer handles one
+// skb per run instead of one per frame (bench/e2e.sh: 64-byte frames h1->h2).
 // Zero-copy binding is tried first where asked and falls back to copy mode.
-// Limits: a frame must fit one UMEM frame (frame_size minus XDP headroom, so no
-// jumbo frames with 4 KB frames); several queues need one port per queue.
+// Limits: a received frame (and one sent through AF_XDP) must fit one UMEM frame
+// (frame_size minus XDP headroom, so no jumbo frames with 4 KB frames); several
+// queues need one port per queue.
 #pragma once
 
 #include <cstdint>
@@ -80,6 +88,8 @@ class XdpProgram {
 };
 
 enum class XdpBindMode { kAuto, kCopy, kZeroCopy };
+// kAuto: kPacket in copy mode, kXdp with zero-copy (see the file comment).
+enum class XdpSendPath { kAuto, kXdp, kPacket };
 
 struct AfXdpOptions {
   std::string ifname;
@@ -89,8 +99,9 @@ struct AfXdpOptions {
   uint32_t frame_size = 4096;             // 2048 or 4096 (page-aligned mode)
   uint32_t ring_size = 2048;              // rx/tx/fill/completion entries (power of 2)
   XdpBindMode bind = XdpBindMode::kAuto;  // kAuto: zero-copy where allowed, else copy
-  bool finish_checksums = true;           // complete checksums a local sender left to the device
-  uint16_t vxlan_port = 0;                // underlay: also finish the inner frame's checksum
+  XdpSendPath send = XdpSendPath::kAuto;
+  bool finish_checksums = true;  // complete checksums a local sender left to the device
+  uint16_t vxlan_port = 0;  // underlay: also finish the inner frame's checksum; kPacket: UDP GSO
 };
 
 class AfXdpPort final : public Port {
@@ -107,6 +118,7 @@ class AfXdpPort final : public Port {
   PortStats stats() const override;
 
   bool zero_copy() const { return zero_copy_; }
+  bool sends_through_packet() const;  // the AF_PACKET send path was chosen
   uint32_t queue() const { return queue_; }
 
  private:

@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "io/af_xdp_port.h"
 #include "packet/builder.h"
 #include "packet/byte_order.h"
 #include "packet/checksum.h"
@@ -424,86 +425,114 @@ INSTANTIATE_TEST_SUITE_P(VnetHdr, TcpOffload, ::testing::Values(true, false),
 // super-frame (the receiving port sees one frame to segment), and what comes out of
 // the receiver is the segments sent, byte for byte. With udp_gso the same for the
 // VXLAN datagrams of such a flow (one UDP GSO frame), the outer UDP checksum then
-// being the valid one the kernel computes instead of zero.
+// being the valid one the kernel computes instead of zero. The same from an AF_XDP
+// port in copy mode, which sends through AF_PACKET (af_xdp_port.h): an attachment
+// port, and with vxlan the underlay port.
 TEST(AfPacketPort, SendCoalescesSegmentRunsIntoOneSuperFrame) {
   VGW_REQUIRE_ROOT();
-  for (bool vxlan : {false, true}) {
-    SCOPED_TRACE(vxlan);
-    VethPair net(vxlan ? "gu" : "gt");
-    ASSERT_TRUE(net.ok());
-    std::unique_ptr<AfPacketPort> a, b;
-    net.a.run([&] {
-      AfPacketOptions o;
-      o.ifname = net.a_if;
-      o.vxlan_port = vxlan ? 4789 : 0;
-      a = open_port(o);
-    });
-    net.b.run([&] {
-      AfPacketOptions o;
-      o.ifname = net.b_if;
-      o.udp_gso = vxlan;
-      b = open_port(o);
-    });
-    ASSERT_TRUE(a && b);
-    ASSERT_TRUE(a->has_vnet_hdr() && b->has_vnet_hdr());
+  for (bool xdp : {false, true})
+    for (bool vxlan : {false, true}) {
+      SCOPED_TRACE(std::string(xdp ? "af_xdp" : "af_packet") + (vxlan ? " vxlan" : " tcp"));
+      VethPair net(vxlan ? "gu" : "gt");
+      ASSERT_TRUE(net.ok());
+      std::unique_ptr<AfPacketPort> a;
+      std::unique_ptr<Port> b;
+      std::shared_ptr<XdpProgram> program;
+      net.a.run([&] {
+        AfPacketOptions o;
+        o.ifname = net.a_if;
+        o.vxlan_port = vxlan ? 4789 : 0;
+        a = open_port(o);
+      });
+      net.b.run([&] {
+        if (xdp) {
+          auto prog =
+              XdpProgram::attach({.ifname = net.b_if,
+                                  .kind = vxlan ? XdpProgramKind::kVxlan : XdpProgramKind::kAll,
+                                  .vtep = *IpAddress::parse("192.168.7.1")});
+          ASSERT_TRUE(prog) << prog.error().message;
+          program = *prog;
+          AfXdpOptions o;
+          o.ifname = net.b_if;
+          o.program = program;
+          o.vxlan_port = vxlan ? 4789 : 0;
+          auto r = AfXdpPort::open(o);
+          ASSERT_TRUE(r) << r.error().message;
+          EXPECT_TRUE((*r)->sends_through_packet());
+          b = std::move(*r);
+          return;
+        }
+        AfPacketOptions o;
+        o.ifname = net.b_if;
+        o.udp_gso = vxlan;
+        auto r = open_port(o);
+        ASSERT_TRUE(r && r->has_vnet_hdr());
+        b = std::move(r);
+      });
+      ASSERT_TRUE(a && b);
+      ASSERT_TRUE(a->has_vnet_hdr());
 
-    // A 1500-byte MTU: inner segments of 1410 bytes fit it after 50 bytes of VXLAN.
-    constexpr uint32_t kMss = 1410, kPayload = 6 * kMss + 500;
-    auto super = PacketBuilder()
-                     .eth(kMacB, kMacA)
-                     .ipv4(kIpA, kIpB)
-                     .ip_id(0xfffd)
-                     .tcp(40000, 5201, packet::kTcpAck | packet::kTcpPsh, 12345, 7)
-                     .payload(kPayload)
-                     .build();
-    PacketPool pool(256);
-    std::vector<Packet*> seg(16);
-    seg.resize(gso::segment_tcp(super, *gso::parse(super), kMss, pool, seg).count);
-    ASSERT_EQ(seg.size(), 7u);
-    std::vector<std::vector<uint8_t>> sent;
-    for (uint32_t i = 0; i < seg.size(); ++i) {
-      std::vector<uint8_t> f(seg[i]->bytes().begin(), seg[i]->bytes().end());
-      if (vxlan) {
-        f = PacketBuilder()
-                .eth(kMacB, kMacA)
-                .ipv4(*IpAddress::parse("192.168.7.1"), *IpAddress::parse("192.168.7.2"))
-                .ip_id(static_cast<uint16_t>(65530 + i))
-                .udp(50000, 4789)
-                .udp_checksum(0)
-                .vxlan(100)
-                .inner(f)
-                .build();
-        ASSERT_TRUE(seg[i]->assign(f));
+      // A 1500-byte MTU: inner segments of 1410 bytes fit it after 50 bytes of VXLAN.
+      constexpr uint32_t kMss = 1410, kPayload = 6 * kMss + 500;
+      auto super = PacketBuilder()
+                       .eth(kMacB, kMacA)
+                       .ipv4(kIpA, kIpB)
+                       .ip_id(0xfffd)
+                       .tcp(40000, 5201, packet::kTcpAck | packet::kTcpPsh, 12345, 7)
+                       .payload(kPayload)
+                       .build();
+      PacketPool pool(256);
+      std::vector<Packet*> seg(16);
+      seg.resize(gso::segment_tcp(super, *gso::parse(super), kMss, pool, seg).count);
+      ASSERT_EQ(seg.size(), 7u);
+      std::vector<std::vector<uint8_t>> sent;
+      for (uint32_t i = 0; i < seg.size(); ++i) {
+        std::vector<uint8_t> f(seg[i]->bytes().begin(), seg[i]->bytes().end());
+        if (vxlan) {
+          f = PacketBuilder()
+                  .eth(kMacB, kMacA)
+                  .ipv4(*IpAddress::parse("192.168.7.1"), *IpAddress::parse("192.168.7.2"))
+                  .ip_id(static_cast<uint16_t>(65530 + i))
+                  .udp(50000, 4789)
+                  .udp_checksum(0)
+                  .vxlan(100)
+                  .inner(f)
+                  .build();
+          ASSERT_TRUE(seg[i]->assign(f));
+        }
+        sent.push_back(f);
       }
-      sent.push_back(f);
-    }
-    ASSERT_EQ(b->send(seg), 7u);
-    std::vector<std::vector<uint8_t>> got;
-    receive_all({a.get()}, pool, 7, std::chrono::seconds(2),
-                [&](size_t, const Packet& p) { got.push_back(finished(p)); });
-    ASSERT_EQ(got.size(), sent.size())
-        << (got.empty() ? 0 : got[0].size()) << " rx_dropped " << a->stats().rx_dropped
-        << " tx_dropped " << b->stats().tx_dropped;
-    for (size_t i = 0; i < got.size(); ++i) {
-      SCOPED_TRACE(i);
-      if (vxlan) {  // the outer UDP checksum: zero sent, a valid one received
-        auto l = gso::parse(got[i], 0);
-        ASSERT_TRUE(l);
-        EXPECT_NE(load_be16(got[i].data() + 34 + 6), 0);
-        EXPECT_TRUE(gso::l4_checksum_ok(got[i], *l));
-        got[i][40] = got[i][41] = 0;
+      ASSERT_EQ(b->send(seg), 7u);
+      std::vector<std::vector<uint8_t>> got;
+      receive_all({a.get()}, pool, 7, std::chrono::seconds(2),
+                  [&](size_t, const Packet& p) { got.push_back(finished(p)); });
+      ASSERT_EQ(got.size(), sent.size())
+          << (got.empty() ? 0 : got[0].size()) << " rx_dropped " << a->stats().rx_dropped
+          << " tx_dropped " << b->stats().tx_dropped;
+      for (size_t i = 0; i < got.size(); ++i) {
+        SCOPED_TRACE(i);
+        if (vxlan) {  // the outer UDP checksum: zero sent, a valid one received
+          auto l = gso::parse(got[i], 0);
+          ASSERT_TRUE(l);
+          EXPECT_NE(load_be16(got[i].data() + 34 + 6), 0);
+          EXPECT_TRUE(gso::l4_checksum_ok(got[i], *l));
+          got[i][40] = got[i][41] = 0;
+        }
+        EXPECT_EQ(got[i], sent[i]);
       }
-      EXPECT_EQ(got[i], sent[i]);
+      EXPECT_EQ(a->stats().rx_segmented, 1u);  // one frame crossed the veth
+      EXPECT_EQ(b->stats().tx_packets, 7u);
+      EXPECT_EQ(b->stats().tx_bytes, [&] {
+        uint64_t n = 0;
+        for (auto& f : sent) n += f.size();
+        return n;
+      }());
+      EXPECT_EQ(pool.available(), 256u);
+      net.b.run([&] {  // libxdp detaches in the namespace it attached in
+        b.reset();
+        program.reset();
+      });
     }
-    EXPECT_EQ(a->stats().rx_segmented, 1u);  // one frame crossed the veth
-    EXPECT_EQ(b->stats().tx_packets, 7u);
-    EXPECT_EQ(b->stats().tx_bytes, [&] {
-      uint64_t n = 0;
-      for (auto& f : sent) n += f.size();
-      return n;
-    }());
-    EXPECT_EQ(pool.available(), 256u);
-  }
 }
 
 TEST(AfPacketPort, UnderlayFilterTakesOnlyVxlanToTheVtep) {

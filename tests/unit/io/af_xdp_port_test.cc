@@ -73,7 +73,8 @@ struct XdpSide {
   std::unique_ptr<AfXdpPort> port;
 };
 
-XdpSide open_xdp(const XdpProgramOptions& po, XdpBindMode bind = XdpBindMode::kAuto) {
+XdpSide open_xdp(const XdpProgramOptions& po, XdpBindMode bind = XdpBindMode::kAuto,
+                 XdpSendPath send = XdpSendPath::kAuto) {
   XdpSide s;
   auto prog = XdpProgram::attach(po);
   if (!prog) {
@@ -85,6 +86,7 @@ XdpSide open_xdp(const XdpProgramOptions& po, XdpBindMode bind = XdpBindMode::kA
   o.ifname = po.ifname;
   o.program = s.program;
   o.bind = bind;
+  o.send = send;
   auto port = AfXdpPort::open(o);
   if (!port) {
     ADD_FAILURE() << port.error().message;
@@ -111,13 +113,17 @@ TEST(AfXdpPort, AttachNamesTheMissingInterface) {
   EXPECT_EQ(r.error().message, "port vgwt-nope0: no such interface");
 }
 
-TEST(AfXdpPort, TenThousandFramesEachWayWithoutLoss) {
+// Both send paths: AF_XDP's own, and kAuto, which in copy mode (all veth offers)
+// sends through a send-only AF_PACKET socket.
+class AfXdpPortEachWay : public ::testing::TestWithParam<XdpSendPath> {};
+
+TEST_P(AfXdpPortEachWay, TenThousandFramesWithoutLoss) {
   VGW_REQUIRE_ROOT();
   VethPair net("x");
   ASSERT_TRUE(net.ok());
   XdpSide a;
   std::unique_ptr<AfPacketPort> b;
-  net.a.run([&] { a = open_xdp({.ifname = net.a_if}); });
+  net.a.run([&] { a = open_xdp({.ifname = net.a_if}, XdpBindMode::kAuto, GetParam()); });
   net.b.run([&] {
     AfPacketOptions o;
     o.ifname = net.b_if;
@@ -127,6 +133,7 @@ TEST(AfXdpPort, TenThousandFramesEachWayWithoutLoss) {
   ASSERT_TRUE(a.port && b);
   EXPECT_TRUE(a.program->native());   // veth has driver-mode XDP
   EXPECT_FALSE(a.port->zero_copy());  // ... but no zero-copy: kAuto fell back to copy
+  EXPECT_EQ(a.port->sends_through_packet(), GetParam() == XdpSendPath::kAuto);
 
   constexpr uint32_t kFrames = 10000;
   PacketPool pool(4096);
@@ -181,6 +188,12 @@ TEST(AfXdpPort, TenThousandFramesEachWayWithoutLoss) {
 
   net.a.run([&] { a = {}; });
 }
+
+INSTANTIATE_TEST_SUITE_P(SendPaths, AfXdpPortEachWay,
+                         ::testing::Values(XdpSendPath::kXdp, XdpSendPath::kAuto),
+                         [](const auto& info) {
+                           return info.param == XdpSendPath::kXdp ? "Xdp" : "PacketInCopyMode";
+                         });
 
 TEST(AfXdpPort, ZeroCopyOnlyFailsOnVethWithTheReason) {
   VGW_REQUIRE_ROOT();
