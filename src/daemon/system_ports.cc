@@ -41,7 +41,8 @@ Status SystemPortFactory::hold_guard(const config::Vtep& vtep) {
 }
 
 Result<std::unique_ptr<Port>> SystemPortFactory::open_attachment(const config::Port& port,
-                                                                 uint32_t worker, uint32_t) {
+                                                                 uint32_t worker,
+                                                                 uint32_t workers) {
   if (port.io == "memory")
     return std::unique_ptr<Port>(std::make_unique<io::MemoryPort>(port.name));
   if (port.io == "xdp") {
@@ -59,7 +60,9 @@ Result<std::unique_ptr<Port>> SystemPortFactory::open_attachment(const config::P
   if (ifindex == 0) return make_error(fmt::format("ports[{}]: no such interface", port.name));
   io::AfPacketOptions o;
   o.ifname = port.name;
-  o.fanout_group = io::fanout_group_for(static_cast<int>(ifindex));
+  // A fanout group only to share the port among several workers: a group of
+  // one costs the receiving CPU a hash per frame for nothing.
+  o.fanout_group = workers > 1 ? io::fanout_group_for(static_cast<int>(ifindex)) : 0;
   o.promiscuous = true;
   auto p = io::AfPacketPort::open(o);
   if (!p) return make_error(fmt::format("ports[{}]: {}", port.name, p.error().message));
@@ -68,7 +71,7 @@ Result<std::unique_ptr<Port>> SystemPortFactory::open_attachment(const config::P
 
 Result<std::unique_ptr<Port>> SystemPortFactory::open_underlay(const config::Underlay& underlay,
                                                                const config::Vtep& vtep,
-                                                               uint32_t worker, uint32_t) {
+                                                               uint32_t worker, uint32_t workers) {
   switch (underlay.io) {
     case config::UnderlayIo::kXdp: {
       // The guard is not needed for VXLAN (the XDP program keeps it from the
@@ -132,7 +135,7 @@ Result<std::unique_ptr<Port>> SystemPortFactory::open_underlay(const config::Und
   uo.vtep = vtep.source;
   uo.udp_port = vtep.udp_port;
   uo.mtu = underlay.mtu;
-  uo.fanout_group = io::fanout_group_for(static_cast<int>(ifindex));
+  uo.fanout_group = workers > 1 ? io::fanout_group_for(static_cast<int>(ifindex)) : 0;
   auto p = io::AfPacketPort::open(io::underlay_port_options(uo));
   if (!p) return make_error(fmt::format("underlay: {}", p.error().message));
   return std::unique_ptr<Port>(std::move(*p));
