@@ -31,7 +31,7 @@
 #   env: RUNS=3 WARMUP=1 WINDOW=3 TCP_SECONDS=3 ROWS="kernel vgw vgw-xdp vgw-tap ovs"
 #        GW_NICE=0 (e.g. -10 on a machine busy with other work: the kernel's softirq
 #        work is not shared out by the scheduler, a user-space gateway is)
-# Needs root, netsniff-ng (trafgen), iperf3. Removes everything it made, also on
+# Needs root, netsniff-ng (trafgen), iperf3, nftables. Removes everything it made, also on
 # Ctrl-C or failure.
 set -euo pipefail
 
@@ -46,7 +46,7 @@ VGWD=$BUILD/src/daemon/vgwd
 VGWCTL=$BUILD/src/cli/vgwctl
 
 [ "$(id -u)" = 0 ] || { echo "e2e.sh: needs root" >&2; exit 2; }
-for tool in trafgen iperf3 ip bridge python3 taskset; do
+for tool in trafgen iperf3 ip bridge nft python3 taskset; do
   command -v "$tool" >/dev/null || { echo "e2e.sh: $tool not found" >&2; exit 2; }
 done
 [ -x "$VGWD" ] && [ -x "$VGWCTL" ] || { echo "e2e.sh: vgwd/vgwctl not built in $BUILD" >&2; exit 2; }
@@ -131,6 +131,21 @@ PY
 }
 frame_cfg $MAC_H2 $MAC_H1 10.0.0.1 10.0.0.2 >"$WORK/h1h2.cfg"
 frame_cfg $MAC_H1 $MAC_H2 10.0.0.2 10.0.0.1 >"$WORK/h2h1.cfg"
+
+# The sinks drop the blasts' frames (UDP to the discard port) at ingress, after the
+# interface counted them: a sink that answered each with ICMP port unreachable would
+# spend, on whichever CPU delivers to it, a route lookup per frame that is the
+# host's cost, not the gateway's (every row alike).
+for h in h1 h2; do
+  ns "$h" nft -f - <<'NFT'
+table netdev vgw_e2e_sink {
+  chain ingress {
+    type filter hook ingress device "eth0" priority 0; policy accept;
+    udp dport 9 drop
+  }
+}
+NFT
+done
 
 rx_packets() { ns "$1" cat /sys/class/net/eth0/statistics/rx_packets; }
 tx_packets() { ns "$1" cat /sys/class/net/eth0/statistics/tx_packets; }
