@@ -237,6 +237,10 @@ class Pipeline {
     uint32_t mtu = 0;
     uint32_t sport_min = 0;
     uint64_t sport_span = 1;
+    // The VXLAN source port of a frame with this flow hash (RFC 7348 §5).
+    uint16_t source_port(uint32_t flow_hash) const {
+      return static_cast<uint16_t>(sport_min + ((uint64_t{flow_hash} * sport_span) >> 32));
+    }
   } enc_;
   // Last learn event pushed: the same source again before the control thread
   // drained it is not pushed twice.

@@ -297,8 +297,7 @@ void Pipeline::route_v4(Packet* p, const RouterTable& rt, const RouterInterfaceS
   }
   // ECMP by the flow hash (packet/flow_hash.h: addresses, protocol, ports),
   // the VXLAN source port's too; Fib::select remixes it.
-  auto hops = fib.group(group);
-  const fib::NextHop* hop = hops.size() == 1 ? &hops[0] : fib.select(group, flow_hash(p->bytes()));
+  const fib::NextHop* hop = fib.select_lazy(group, [p] { return flow_hash(p->bytes()); });
   if (hop->kind == fib::NextHopKind::kLocal) {
     // An echo request to a router address: the reply in place (RFC 792).
     uint8_t* ic = ip + ihl;
@@ -490,10 +489,8 @@ void Pipeline::route_v6(Packet* p, const RouterTable& rt, const RouterInterfaceS
     drop(p, Drop::no_route);
     return;
   }
-  auto hops = fib.group(group);
-  const fib::NextHop* hop = multicast          ? nullptr
-                            : hops.size() == 1 ? &hops[0]
-                                               : fib.select(group, flow_hash(p->bytes()));
+  const fib::NextHop* hop =
+      multicast ? nullptr : fib.select_lazy(group, [p] { return flow_hash(p->bytes()); });
   if (multicast || hop->kind == fib::NextHopKind::kLocal) {
     uint8_t* ic = ip + 40;
     if (ip[6] == kIpProtoIcmpv6 && plen >= 8 && ic[0] == kIcmpv6NeighborAdvert) {

@@ -105,11 +105,7 @@ class FibTable {
   // flow; nullptr for kNoRoute.
   const NextHop* select(uint32_t group, uint32_t flow_hash) const {
     if (group == kNoRoute) return nullptr;
-    Slot g = groups_[group];
-    // Remixed first: the VXLAN source port is taken from the top bits of the same
-    // hash, and the next hop must not depend on it (hash polarization).
-    uint32_t h = flow_hash * 0x2c1b3c6du;
-    return &hops_[g.first + ((uint64_t{h} * g.count) >> 32)];
+    return select_lazy(group, [flow_hash] { return flow_hash; });
   }
   // select() for a group group_v4/group_v6 of this table returned (not
   // kNoRoute), with the flow hash asked of hash() only when the group has
@@ -119,6 +115,8 @@ class FibTable {
     const Slot g = groups_[group];
     const NextHop* first = &hops_[g.first];
     if (g.count == 1) return first;
+    // Remixed first: the VXLAN source port is taken from the top bits of the same
+    // hash, and the next hop must not depend on it (hash polarization).
     uint32_t h = hash() * 0x2c1b3c6du;
     return first + ((uint64_t{h} * g.count) >> 32);
   }
