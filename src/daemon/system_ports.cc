@@ -113,6 +113,7 @@ Result<std::unique_ptr<Port>> SystemPortFactory::open_underlay(const config::Und
       o.vtep = vtep.source;
       o.udp_port = vtep.udp_port;
       o.mtu = underlay.mtu;
+      o.shared = workers > 1;
       auto p = io::TapPort::open(o);
       if (!p) return make_error(fmt::format("underlay: {}", p.error().message));
       if (worker == 0 && !(*p)->tunnel_gso())

@@ -473,12 +473,7 @@ bool AfXdpPort::sends_through_packet() const {
 
 PortStats AfXdpPort::stats() const {
   PortStats s = impl_->counters.snapshot();
-  if (impl_->sender) {
-    PortStats t = impl_->sender->stats();
-    s.tx_packets += t.tx_packets;
-    s.tx_bytes += t.tx_bytes;
-    s.tx_dropped += t.tx_dropped;
-  }
+  if (impl_->sender) s += impl_->sender->stats();  // send-only: its receive counts stay 0
   xdp_statistics st{};
   socklen_t len = sizeof st;
   if (impl_->fd >= 0 && getsockopt(impl_->fd, SOL_XDP, XDP_STATISTICS, &st, &len) == 0) {

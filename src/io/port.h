@@ -17,6 +17,18 @@ struct PortStats {
   uint64_t rx_dropped = 0;    // lost before vgw saw them (ring full, no buffer)
   uint64_t tx_dropped = 0;    // could not be sent
   uint64_t rx_segmented = 0;  // TCP super-frames (TSO/GSO) split in software into MTU-sized frames
+
+  // A port made of others (a receive and a send socket) counts them together.
+  PortStats& operator+=(const PortStats& o) {
+    rx_packets += o.rx_packets;
+    rx_bytes += o.rx_bytes;
+    tx_packets += o.tx_packets;
+    tx_bytes += o.tx_bytes;
+    rx_dropped += o.rx_dropped;
+    tx_dropped += o.tx_dropped;
+    rx_segmented += o.rx_segmented;
+    return *this;
+  }
 };
 
 class Port {

@@ -20,11 +20,16 @@
 
 #include "io/port_counters.h"
 #include "io/underlay.h"
+#include "packet/byte_order.h"
 #include "packet/checksum.h"
 #include "packet/gso.h"
 
 namespace vgw::io {
 namespace {
+
+using packet::load_be16;
+using packet::load_be32;
+using packet::store_be16;
 
 // Linux 6.16+ <linux/if_tun.h>: the reader handles TSO/USO inside a UDP tunnel
 // (and with the outer UDP checksum left to it). Not in the installed headers.
@@ -39,22 +44,6 @@ constexpr uint8_t kTcpFin = 0x01, kTcpSyn = 0x02, kTcpRst = 0x04, kTcpPsh = 0x08
 constexpr uint32_t kMaxTsoSegments = 64;
 // The largest frame the TAP hands over: a 64 KB super-frame and its headers.
 constexpr uint32_t kScratch = 65536 + 256;
-
-uint16_t rd16(const uint8_t* p) {
-  return static_cast<uint16_t>(p[0] << 8 | p[1]);
-}
-uint32_t rd32(const uint8_t* p) {
-  return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3];
-}
-void wr16(uint8_t* p, uint16_t v) {
-  p[0] = static_cast<uint8_t>(v >> 8);
-  p[1] = static_cast<uint8_t>(v);
-}
-
-void set_ipv4_checksum(uint8_t* ip) {
-  const uint32_t ihl = (ip[0] & 0x0f) * 4u;
-  wr16(ip + 10, packet::ipv4_header_checksum({ip, ihl}));
-}
 
 // Whether a and b have the same first `end` bytes outside the sorted [from, to) ranges.
 template <size_t N>
@@ -83,21 +72,22 @@ TunnelRun coalesce_vxlan_tcp(std::span<Packet* const> pkts, uint16_t vxlan_port,
   if (limit < 2 || vxlan_port == 0) return run;
   const uint8_t* f0 = pkts[0]->data();
   const uint32_t size0 = pkts[0]->size();
-  if (size0 < kEthHdr + 20 || rd16(f0 + 12) != kEthIpv4) return run;  // IPv4 outer, untagged
+  if (size0 < kEthHdr + 20 || load_be16(f0 + 12) != kEthIpv4) return run;  // IPv4 outer, untagged
   auto l = gso::parse(pkts[0]->bytes(), vxlan_port);
   if (!l || !l->tunnel || l->outer_v6 || l->proto != IPPROTO_TCP) return run;
   const uint32_t ol3 = l->outer_l3, ol4 = l->outer_l4, il3 = l->l3, il4 = l->l4;
   // The frame is exactly the outer datagram, which is exactly the inner one in VXLAN.
-  if (ol3 + rd16(f0 + ol3 + 2) != size0 || ol4 + rd16(f0 + ol4 + 4) != size0 || l->l3_end != size0)
+  if (ol3 + load_be16(f0 + ol3 + 2) != size0 || ol4 + load_be16(f0 + ol4 + 4) != size0 ||
+      l->l3_end != size0)
     return run;
   const uint32_t hdr = il4 + (f0[il4 + 12] >> 4) * 4u;
   if (hdr > TunnelRun::kMaxHeader || size0 <= hdr) return run;
   const uint32_t mss = size0 - hdr;
   const uint8_t flags0 = f0[il4 + 13];
   if (flags0 & (kNotMergeable | kLastOnly)) return run;
-  const uint32_t seq0 = rd32(f0 + il4 + 4);
-  const uint16_t oid0 = rd16(f0 + ol3 + 4);
-  const uint16_t iid0 = l->v6 ? 0 : rd16(f0 + il3 + 4);
+  const uint32_t seq0 = load_be32(f0 + il4 + 4);
+  const uint16_t oid0 = load_be16(f0 + ol3 + 4);
+  const uint16_t iid0 = l->v6 ? 0 : load_be16(f0 + il3 + 4);
   // Header bytes that differ between frames, in order.
   std::array<uint32_t[2], 8> skip{};
   size_t used = 0;
@@ -125,14 +115,14 @@ TunnelRun coalesce_vxlan_tcp(std::span<Packet* const> pkts, uint16_t vxlan_port,
     const uint8_t* f = pkts[n]->data();
     const uint32_t size = pkts[n]->size();
     if (size <= hdr || size - hdr > mss || !same_outside(f0, f, skip, used, hdr)) break;
-    if (ol3 + rd16(f + ol3 + 2) != size || ol4 + rd16(f + ol4 + 4) != size) break;
-    const uint32_t end = l->v6 ? il3 + 40 + rd16(f + il3 + 4) : il3 + rd16(f + il3 + 2);
+    if (ol3 + load_be16(f + ol3 + 2) != size || ol4 + load_be16(f + ol4 + 4) != size) break;
+    const uint32_t end = l->v6 ? il3 + 40 + load_be16(f + il3 + 4) : il3 + load_be16(f + il3 + 2);
     if (end != size) break;
     const uint32_t chunk = size - hdr;
     if (hdr - ol3 + payload + chunk > kMaxOuter) break;
-    if (rd32(f + il4 + 4) != seq0 + payload) break;
-    if (rd16(f + ol3 + 4) != static_cast<uint16_t>(oid0 + n)) break;
-    if (!l->v6 && rd16(f + il3 + 4) != static_cast<uint16_t>(iid0 + n)) break;
+    if (load_be32(f + il4 + 4) != seq0 + payload) break;
+    if (load_be16(f + ol3 + 4) != static_cast<uint16_t>(oid0 + n)) break;
+    if (!l->v6 && load_be16(f + il3 + 4) != static_cast<uint16_t>(iid0 + n)) break;
     const uint8_t flags = f[il4 + 13];
     if ((flags & static_cast<uint8_t>(~kLastOnly)) != flags0) break;
     ++n;
@@ -146,23 +136,23 @@ TunnelRun coalesce_vxlan_tcp(std::span<Packet* const> pkts, uint16_t vxlan_port,
   uint8_t* h = header.data();
   std::memcpy(h, f0, hdr);
   const uint32_t total = hdr + payload;  // the merged frame's length
-  wr16(h + ol3 + 2, static_cast<uint16_t>(total - ol3));
-  set_ipv4_checksum(h + ol3);
-  wr16(h + ol4 + 4, static_cast<uint16_t>(total - ol4));
-  wr16(h + ol4 + 6, 0);
+  store_be16(h + ol3 + 2, static_cast<uint16_t>(total - ol3));
+  gso::fill_ipv4_checksum(header, ol3);
+  store_be16(h + ol4 + 4, static_cast<uint16_t>(total - ol4));
+  store_be16(h + ol4 + 6, 0);
   const uint32_t tcp_len = total - il4;
   uint32_t pseudo;
   if (l->v6) {
-    wr16(h + il3 + 4, static_cast<uint16_t>(total - il3 - 40));
+    store_be16(h + il3 + 4, static_cast<uint16_t>(total - il3 - 40));
     pseudo = packet::pseudo_header_sum_v6(h + il3 + 8, h + il3 + 24, IPPROTO_TCP, tcp_len);
   } else {
-    wr16(h + il3 + 2, static_cast<uint16_t>(total - il3));
-    set_ipv4_checksum(h + il3);
+    store_be16(h + il3 + 2, static_cast<uint16_t>(total - il3));
+    gso::fill_ipv4_checksum(header, il3);
     pseudo = packet::pseudo_header_sum_v4(h + il3 + 12, h + il3 + 16, IPPROTO_TCP,
                                           static_cast<uint16_t>(tcp_len));
   }
   h[il4 + 13] = flags0 | last_flags;
-  wr16(h + il4 + 16, packet::csum_fold(pseudo));
+  store_be16(h + il4 + 16, packet::csum_fold(pseudo));
   run.count = n;
   run.header_len = hdr;
   run.mss = mss;
@@ -252,8 +242,7 @@ Result<std::unique_ptr<TapPort>> TapPort::open(const TapOptions& o) {
     uo.vtep = o.vtep;
     uo.udp_port = o.udp_port;
     uo.mtu = o.mtu;
-    uo.fanout_group =
-        o.fanout_group ? o.fanout_group : fanout_group_for(static_cast<int>(rx_index));
+    uo.fanout_group = o.shared ? fanout_group_for(static_cast<int>(rx_index)) : 0;
     AfPacketOptions ao = underlay_port_options(uo);
     ao.udp_gso = false;  // runs go by the TAP; the rest leaves as it is (UDP checksum zero)
     auto rx = AfPacketPort::open(ao);
@@ -324,7 +313,8 @@ bool TapPort::vxlan_to_us(std::span<const uint8_t> frame) const {
   if (!l || l->proto != IPPROTO_UDP || l->v6 != vtep_.v6) return false;
   const uint8_t* f = frame.data();
   const uint8_t* dst = f + l->l3 + (l->v6 ? 24 : 16);
-  return std::memcmp(dst, vtep_.b.data(), l->v6 ? 16 : 4) == 0 && rd16(f + l->l4 + 2) == udp_port_;
+  return std::memcmp(dst, vtep_.b.data(), l->v6 ? 16 : 4) == 0 &&
+         load_be16(f + l->l4 + 2) == udp_port_;
 }
 
 int TapPort::take_tap_frame(const TunnelVnetHdr& vh, std::span<uint8_t> frame, PacketPool& pool,
@@ -483,16 +473,7 @@ uint32_t TapPort::send(std::span<Packet* const> pkts) {
 
 PortStats TapPort::stats() const {
   PortStats s = impl_->counters.snapshot();
-  if (rx_) {
-    const PortStats r = rx_->stats();
-    s.rx_packets += r.rx_packets;
-    s.rx_bytes += r.rx_bytes;
-    s.rx_dropped += r.rx_dropped;
-    s.rx_segmented += r.rx_segmented;
-    s.tx_packets += r.tx_packets;  // frames in no run
-    s.tx_bytes += r.tx_bytes;
-    s.tx_dropped += r.tx_dropped;
-  }
+  if (rx_) s += rx_->stats();  // its sends: the frames in no run
   return s;
 }
 

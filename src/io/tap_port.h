@@ -99,9 +99,9 @@ struct TapOptions {
                           // that holds vtep (found with getifaddrs)
   IpAddress vtep;         // vtep.source
   uint16_t udp_port = 4789;
-  uint32_t mtu = 0;  // underlay.mtu; 0: the receive interface's. The TAP gets it when created
-  uint16_t fanout_group = 0;  // for the AF_PACKET receive port; 0: fanout_group_for its ifindex
-  bool af_packet_rx = true;   // false: receive from the TAP only (tests)
+  uint32_t mtu = 0;     // underlay.mtu; 0: the receive interface's. The TAP gets it when created
+  bool shared = false;  // several workers' ports receive there: one fanout group
+  bool af_packet_rx = true;  // false: receive from the TAP only (tests)
 };
 
 // The name of the interface that holds `address`, or an error naming it.
